@@ -1,0 +1,61 @@
+import { z } from "@hono/zod-openapi";
+import { ShortString, int } from "./common";
+
+export const STATUSES = ["unknown", "healthy", "unhealthy", "ejected", "draining", "disabled"] as const;
+/** An origin's collapsed health status (SPEC §Origins). */
+export type HealthStatus = (typeof STATUSES)[number];
+
+const Tags = z.array(ShortString).max(32);
+const Metadata = z.record(z.string().min(1).max(128), z.string().max(1024)).refine((m) => Object.keys(m).length <= 64, "at most 64 keys");
+const Zone = ShortString.nullable();
+
+/** The body of `POST`/`PUT …/origins[/{id}]`. */
+export const OriginInput = z
+  .object({
+    url: z.string().max(2048),
+    weight: int(0, 1000).default(1),
+    zone: Zone.default(null),
+    tags: Tags.default([]),
+    metadata: Metadata.default({}),
+    enabled: z.boolean().default(true),
+    drain: z.boolean().default(false),
+    ttl_s: int(1, 86_400).nullable().default(null),
+  })
+  .strict()
+  .openapi("OriginInput");
+
+/** The body of `PATCH …/origins/{id}`: only these fields may change. */
+export const OriginPatch = z
+  .object({
+    weight: int(0, 1000).optional(),
+    enabled: z.boolean().optional(),
+    drain: z.boolean().optional(),
+    tags: Tags.optional(),
+    metadata: Metadata.optional(),
+    zone: Zone.optional(),
+  })
+  .strict()
+  .openapi("OriginPatch");
+
+export const OriginHealth = z
+  .object({
+    status: z.enum(STATUSES),
+    since: z.string(),
+    last_check: z.string().nullable(),
+    last_check_ms: z.number().nullable(),
+    last_error: z.string().nullable(),
+    consecutive_successes: z.number().int(),
+    consecutive_failures: z.number().int(),
+    ejected_until: z.string().nullable(),
+  })
+  .openapi("OriginHealth");
+
+export const Origin = OriginInput.extend({
+  id: z.string(),
+  health: OriginHealth,
+}).openapi("Origin");
+
+export type OriginInput = z.infer<typeof OriginInput>;
+export type OriginPatch = z.infer<typeof OriginPatch>;
+export type OriginHealth = z.infer<typeof OriginHealth>;
+export type Origin = z.infer<typeof Origin>;

@@ -1,0 +1,110 @@
+import { z } from "@hono/zod-openapi";
+import { Name, ShortString, int } from "./common";
+
+/** A host pattern: a DNS name, or `*.` followed by one (leading wildcard). */
+const HostPattern = z
+  .string()
+  .max(253)
+  .transform((h) => h.toLowerCase())
+  .pipe(
+    z
+      .string()
+      .regex(
+        /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:\d{1,5})?$/,
+        "must be a host name such as api.example.com, or a leading wildcard such as *.example.com",
+      ),
+  );
+
+export const Route = z
+  .object({
+    host: HostPattern.optional(),
+    path_prefix: z
+      .string()
+      .max(1024)
+      .regex(/^\/[^?#\s]*$/, "must start with '/' and hold no query, fragment or spaces")
+      .default("/"),
+  })
+  .strict()
+  .openapi("Route");
+
+export const POLICIES = ["round_robin", "random", "least_request", "ewma", "hash"] as const;
+export type Policy = (typeof POLICIES)[number];
+
+export const LoadBalancer = z
+  .object({
+    policy: z.enum(POLICIES).default("round_robin"),
+    hash_on: z
+      .string()
+      .regex(
+        /^(ip|header:[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}|cookie:[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128})$/,
+        "must be 'ip', 'header:<name>' or 'cookie:<name>'",
+      )
+      .nullable()
+      .default(null),
+  })
+  .strict()
+  .openapi("LoadBalancer");
+
+export const HealthCheck = z
+  .object({
+    path: z.string().max(1024).regex(/^\/[^#\s]*$/, "must start with '/'").default("/healthz"),
+    method: z.enum(["GET", "HEAD", "POST", "OPTIONS"]).default("GET"),
+    interval_s: int(1, 3600).default(10),
+    timeout_ms: int(100, 60_000).default(2000),
+    expected_status: z.array(int(100, 599)).min(1).max(50).default([200]),
+    body_contains: z.string().min(1).max(1024).nullable().default(null),
+    headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, "must be a header name"), ShortString).default({}),
+    healthy_threshold: int(1, 100).default(2),
+    unhealthy_threshold: int(1, 100).default(3),
+  })
+  .strict()
+  .openapi("HealthCheck");
+
+export const RETRY_ON = ["connect-failure", "timeout", "5xx", "gateway-error"] as const;
+
+export const Retries = z
+  .object({
+    attempts: int(0, 10).default(2),
+    per_try_timeout_ms: int(1, 300_000).default(5000),
+    retry_on: z.array(z.enum(RETRY_ON)).max(4).default(["connect-failure", "timeout", "5xx"]),
+    budget_ratio: z.number().min(0).max(1).default(0.2),
+  })
+  .strict()
+  .openapi("Retries");
+
+export const OutlierDetection = z
+  .object({
+    consecutive_failures: int(1, 1000).default(5),
+    base_ejection_s: int(1, 3600).default(30),
+    max_ejection_percent: int(0, 100).default(50),
+  })
+  .strict()
+  .openapi("OutlierDetection");
+
+/** The body of `PUT /services/{name}`: a Service without `name`. */
+export const ServiceInput = z
+  .object({
+    routes: z.array(Route).min(1).max(64),
+    strip_prefix: z.boolean().default(false),
+    load_balancer: LoadBalancer.prefault({}),
+    health_check: HealthCheck.nullable().prefault({}),
+    retries: Retries.prefault({}),
+    timeout_ms: int(1, 300_000).default(15_000),
+    outlier_detection: OutlierDetection.nullable().prefault({}),
+    panic_threshold_percent: int(0, 100).default(50),
+    slow_start_s: int(0, 3600).default(0),
+    fallback_service: Name.nullable().default(null),
+  })
+  .strict()
+  .openapi("ServiceInput");
+
+export type ServiceInput = z.infer<typeof ServiceInput>;
+export type Route = z.infer<typeof Route>;
+export type HealthCheck = z.infer<typeof HealthCheck>;
+export type Retries = z.infer<typeof Retries>;
+export type OutlierDetection = z.infer<typeof OutlierDetection>;
+
+/** A stored service: its configuration with every default filled in. */
+export interface ServiceConfig extends ServiceInput {
+  name: string;
+}

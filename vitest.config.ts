@@ -1,0 +1,22 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Unit and integration tests run inside workerd with the real bindings from
+// wrangler.toml; the admin secret below exists only for tests.
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          MESH_ADMIN_SECRET: "test-secret-0123456789-0123456789-abcdef",
+          MESH_ALLOW_PRIVATE_ORIGINS: "false",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/e2e/**"],
+  },
+});
