@@ -18,5 +18,6 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**"],
+    testTimeout: 20_000,
   },
 });

@@ -1,0 +1,35 @@
+import type { HealthState } from "../src/health/state";
+import { collapseStatus } from "../src/health/status";
+import { healthOf, type OriginRow } from "./rows";
+import type { RegistryStore } from "./store";
+
+/** The next time the alarm must look at this origin: ejection end or lease deadline. */
+export function wakeAt(row: Pick<OriginRow, "ttl_s" | "last_heartbeat_at">, health: HealthState): number | null {
+  const times: number[] = [];
+  if (health.ejected_until !== null) times.push(health.ejected_until);
+  if (row.ttl_s !== null) {
+    const ttlMs = row.ttl_s * 1000;
+    times.push(row.last_heartbeat_at + (health.ttl_expired ? 10 * ttlMs : ttlMs) + 1);
+  }
+  return times.length === 0 ? null : Math.min(...times);
+}
+
+/**
+ * Stores an origin with new health (or new admin flags), recomputes its
+ * status and records a transition event. Returns true when the change
+ * matters to routing, so the caller bumps the registry version once.
+ */
+export function commitOrigin(store: RegistryStore, row: OriginRow, health: HealthState, reason: string, now: number): boolean {
+  const before = healthOf(row);
+  const status = collapseStatus({ enabled: row.enabled === 1, drain: row.drain === 1, health, now });
+  const changed = status !== row.status;
+  if (changed) store.addEvent(now, row.service, row.id, row.status, status, reason);
+  store.writeOrigin({
+    ...row,
+    status,
+    status_since: changed ? now : row.status_since,
+    health: JSON.stringify(health),
+    wake_at: wakeAt(row, health),
+  });
+  return changed || before.healthy_since !== health.healthy_since || before.ejected_until !== health.ejected_until;
+}

@@ -1,0 +1,110 @@
+import type { HealthState } from "../src/health/state";
+import type { HealthStatus, Origin } from "../src/model/origin";
+import type { SnapshotOrigin } from "../src/model/snapshot";
+
+/** An `origins` row as SQLite returns it. */
+export interface OriginRow {
+  service: string;
+  id: string;
+  url: string;
+  weight: number;
+  zone: string | null;
+  tags: string;
+  metadata: string;
+  enabled: number;
+  drain: number;
+  ttl_s: number | null;
+  created_at: number;
+  updated_at: number;
+  last_heartbeat_at: number;
+  status: string;
+  status_since: number;
+  health: string;
+  /** Next time this origin needs the alarm (ejection end, lease expiry); null if never. */
+  wake_at: number | null;
+  [key: string]: SqlStorageValue;
+}
+
+/** A `services` row. */
+export interface ServiceRow {
+  name: string;
+  config: string;
+  created_at: number;
+  updated_at: number;
+  next_origin_seq: number;
+  next_check_at: number | null;
+  [key: string]: SqlStorageValue;
+}
+
+/** An `events` row. */
+export interface EventRow {
+  seq: number;
+  at: number;
+  service: string;
+  origin: string;
+  from_status: string;
+  to_status: string;
+  reason: string;
+  [key: string]: SqlStorageValue;
+}
+
+/** A health transition as the API shows it. */
+export interface HealthEvent {
+  at: string;
+  service: string;
+  origin: string;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The health state stored with an origin. */
+export function healthOf(row: OriginRow): HealthState {
+  return JSON.parse(row.health) as HealthState;
+}
+
+/** An origin row in the API's shape. */
+export function toOrigin(row: OriginRow): Origin {
+  const h = healthOf(row);
+  return {
+    id: row.id,
+    url: row.url,
+    weight: row.weight,
+    zone: row.zone,
+    tags: JSON.parse(row.tags) as string[],
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    enabled: row.enabled === 1,
+    drain: row.drain === 1,
+    ttl_s: row.ttl_s,
+    health: {
+      status: row.status as HealthStatus,
+      since: new Date(row.status_since).toISOString(),
+      last_check: iso(h.last_check_at),
+      last_check_ms: h.last_check_ms,
+      last_error: h.last_error,
+      consecutive_successes: h.consecutive_successes,
+      consecutive_failures: h.consecutive_failures,
+      ejected_until: iso(h.ejected_until),
+    },
+  };
+}
+
+/** An origin row in the data plane's shape. */
+export function toSnapshotOrigin(row: OriginRow): SnapshotOrigin {
+  const h = healthOf(row);
+  return { ...toOrigin(row), service: row.service, healthy_since_ms: h.healthy_since, ejected_until_ms: h.ejected_until };
+}
+
+/** An event row in the API's shape. */
+export function toEvent(row: EventRow): HealthEvent {
+  return {
+    at: new Date(row.at).toISOString(),
+    service: row.service,
+    origin: row.origin,
+    from: row.from_status,
+    to: row.to_status,
+    reason: row.reason,
+  };
+}

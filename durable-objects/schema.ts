@@ -1,0 +1,67 @@
+/**
+ * SQLite schema of the Registry, as numbered migrations. A migration is
+ * applied once, in order, inside one transaction with its bookkeeping row,
+ * so a crash mid-migration leaves the database at the previous version.
+ */
+export const MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    `CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
+    `INSERT INTO meta (key, value) VALUES ('version', 0)`,
+    `CREATE TABLE services (
+       name TEXT PRIMARY KEY,
+       config TEXT NOT NULL,
+       created_at INTEGER NOT NULL,
+       updated_at INTEGER NOT NULL,
+       next_origin_seq INTEGER NOT NULL DEFAULT 1,
+       next_check_at INTEGER
+     )`,
+    `CREATE TABLE origins (
+       service TEXT NOT NULL,
+       id TEXT NOT NULL,
+       url TEXT NOT NULL,
+       weight INTEGER NOT NULL,
+       zone TEXT,
+       tags TEXT NOT NULL,
+       metadata TEXT NOT NULL,
+       enabled INTEGER NOT NULL,
+       drain INTEGER NOT NULL,
+       ttl_s INTEGER,
+       created_at INTEGER NOT NULL,
+       updated_at INTEGER NOT NULL,
+       last_heartbeat_at INTEGER NOT NULL,
+       status TEXT NOT NULL,
+       status_since INTEGER NOT NULL,
+       health TEXT NOT NULL,
+       wake_at INTEGER,
+       PRIMARY KEY (service, id)
+     )`,
+    `CREATE INDEX origins_by_wake ON origins (wake_at) WHERE wake_at IS NOT NULL`,
+    `CREATE TABLE events (
+       seq INTEGER PRIMARY KEY AUTOINCREMENT,
+       at INTEGER NOT NULL,
+       service TEXT NOT NULL,
+       origin TEXT NOT NULL,
+       from_status TEXT NOT NULL,
+       to_status TEXT NOT NULL,
+       reason TEXT NOT NULL
+     )`,
+    `CREATE INDEX events_by_service ON events (service, seq)`,
+  ],
+];
+
+/** Brings the database up to the newest schema; returns the version it is now at. */
+export function migrate(storage: DurableObjectStorage): number {
+  const sql = storage.sql;
+  sql.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
+  const row = sql.exec<{ v: number | null }>(`SELECT MAX(version) AS v FROM schema_migrations`).one();
+  let current = row.v ?? 0;
+  while (current < MIGRATIONS.length) {
+    const next = current + 1;
+    storage.transactionSync(() => {
+      for (const statement of MIGRATIONS[current]!) sql.exec(statement);
+      sql.exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, next, Date.now());
+    });
+    current = next;
+  }
+  return current;
+}

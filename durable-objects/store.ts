@@ -1,0 +1,122 @@
+import type { EventRow, OriginRow, ServiceRow } from "./rows";
+
+/** Most events kept; older ones are pruned as new ones arrive. */
+export const MAX_EVENTS = 10_000;
+
+/**
+ * The Registry's SQL: one method per statement, no business rules. All
+ * methods are synchronous, so a caller's sequence of them runs without
+ * interleaving other requests (the Durable Object's input gate).
+ */
+export class RegistryStore {
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  private get sql(): SqlStorage {
+    return this.storage.sql;
+  }
+
+  /** Runs `fn` in one SQLite transaction. */
+  transaction<T>(fn: () => T): T {
+    return this.storage.transactionSync(fn);
+  }
+
+  version(): number {
+    return this.sql.exec<{ value: number }>(`SELECT value FROM meta WHERE key = 'version'`).one().value;
+  }
+
+  /** Marks a routing-relevant change; returns the new version. */
+  bump(): number {
+    return this.sql.exec<{ value: number }>(`UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value`).one().value;
+  }
+
+  serviceRows(): ServiceRow[] {
+    return this.sql.exec<ServiceRow>(`SELECT * FROM services ORDER BY name`).toArray();
+  }
+
+  serviceRow(name: string): ServiceRow | null {
+    return this.sql.exec<ServiceRow>(`SELECT * FROM services WHERE name = ?`, name).toArray()[0] ?? null;
+  }
+
+  insertService(name: string, config: string, now: number): void {
+    this.sql.exec(`INSERT INTO services (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)`, name, config, now, now);
+  }
+
+  updateService(name: string, config: string, now: number): void {
+    this.sql.exec(`UPDATE services SET config = ?, updated_at = ? WHERE name = ?`, config, now, name);
+  }
+
+  deleteService(name: string): void {
+    this.sql.exec(`DELETE FROM origins WHERE service = ?`, name);
+    this.sql.exec(`DELETE FROM services WHERE name = ?`, name);
+  }
+
+  setNextCheck(name: string, at: number | null): void {
+    this.sql.exec(`UPDATE services SET next_check_at = ? WHERE name = ?`, at, name);
+  }
+
+  /** Takes the next server-chosen origin number of a service. */
+  takeOriginSeq(name: string): number {
+    return this.sql
+      .exec<{ seq: number }>(`UPDATE services SET next_origin_seq = next_origin_seq + 1 WHERE name = ? RETURNING next_origin_seq - 1 AS seq`, name)
+      .one().seq;
+  }
+
+  originRows(service?: string): OriginRow[] {
+    return service === undefined
+      ? this.sql.exec<OriginRow>(`SELECT * FROM origins ORDER BY service, id`).toArray()
+      : this.sql.exec<OriginRow>(`SELECT * FROM origins WHERE service = ? ORDER BY id`, service).toArray();
+  }
+
+  originRow(service: string, id: string): OriginRow | null {
+    return this.sql.exec<OriginRow>(`SELECT * FROM origins WHERE service = ? AND id = ?`, service, id).toArray()[0] ?? null;
+  }
+
+  /** Inserts or replaces a whole origin row. */
+  writeOrigin(row: OriginRow): void {
+    this.sql.exec(
+      `INSERT OR REPLACE INTO origins (service, id, url, weight, zone, tags, metadata, enabled, drain, ttl_s,
+         created_at, updated_at, last_heartbeat_at, status, status_since, health, wake_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      row.service, row.id, row.url, row.weight, row.zone, row.tags, row.metadata, row.enabled, row.drain, row.ttl_s,
+      row.created_at, row.updated_at, row.last_heartbeat_at, row.status, row.status_since, row.health, row.wake_at,
+    );
+  }
+
+  /** Origins whose wake time has come. */
+  dueOrigins(now: number): OriginRow[] {
+    return this.sql.exec<OriginRow>(`SELECT * FROM origins WHERE wake_at IS NOT NULL AND wake_at <= ?`, now).toArray();
+  }
+
+  /** Services whose active checks are due. */
+  dueServices(now: number): ServiceRow[] {
+    return this.sql.exec<ServiceRow>(`SELECT * FROM services WHERE next_check_at IS NOT NULL AND next_check_at <= ?`, now).toArray();
+  }
+
+  /** The earliest time anything needs the alarm, or null. */
+  nextWake(): number | null {
+    return this.sql
+      .exec<{ t: number | null }>(
+        `SELECT MIN(t) AS t FROM (SELECT MIN(next_check_at) AS t FROM services UNION ALL SELECT MIN(wake_at) FROM origins)`,
+      )
+      .one().t;
+  }
+
+  deleteOrigin(service: string, id: string): boolean {
+    return this.sql.exec(`DELETE FROM origins WHERE service = ? AND id = ?`, service, id).rowsWritten > 0;
+  }
+
+  addEvent(at: number, service: string, origin: string, from: string, to: string, reason: string): void {
+    this.sql.exec(
+      `INSERT INTO events (at, service, origin, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?)`,
+      at, service, origin, from, to, reason,
+    );
+    this.sql.exec(`DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?`, MAX_EVENTS);
+  }
+
+  /** Newest first. */
+  events(service: string | null, limit: number): EventRow[] {
+    return service === null
+      ? this.sql.exec<EventRow>(`SELECT * FROM events ORDER BY seq DESC LIMIT ?`, limit).toArray()
+      : this.sql.exec<EventRow>(`SELECT * FROM events WHERE service = ? ORDER BY seq DESC LIMIT ?`, service, limit).toArray();
+  }
+}

@@ -1,0 +1,74 @@
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-types";
+import { Name } from "../model/common";
+import { OriginHealth, STATUSES } from "../model/origin";
+import { found, registry } from "./registry-client";
+import { ServiceParams, errorResponses, jsonResponse } from "./schemas";
+
+const Event = z
+  .object({ at: z.string(), service: z.string(), origin: z.string(), from: z.string(), to: z.string(), reason: z.string() })
+  .openapi("HealthEvent");
+
+const CatalogSchema = z
+  .object({
+    version: z.number().int(),
+    services: z.record(
+      z.string(),
+      z.object({
+        origins: z.array(z.object({ id: z.string(), url: z.string(), zone: z.string().nullable(), weight: z.number(), status: z.enum(STATUSES) })),
+      }),
+    ),
+  })
+  .openapi("Catalog");
+
+const ServiceHealthSchema = z
+  .object({
+    service: z.string(),
+    counts: z.record(z.string(), z.number()),
+    origins: z.array(z.object({ id: z.string(), url: z.string(), health: OriginHealth })),
+    events: z.array(Event),
+  })
+  .openapi("ServiceHealth");
+
+const catalog = createRoute({
+  method: "get",
+  path: "/catalog",
+  summary: "The discovery view: every service's origins and their status",
+  responses: { 200: jsonResponse(CatalogSchema, "The catalog"), ...errorResponses },
+});
+
+const health = createRoute({
+  method: "get",
+  path: "/services/{name}/health",
+  summary: "Counts by status, each origin's health and the recent events",
+  request: { params: ServiceParams },
+  responses: { 200: jsonResponse(ServiceHealthSchema, "The service's health"), ...errorResponses },
+});
+
+const events = createRoute({
+  method: "get",
+  path: "/events",
+  summary: "Health transitions, newest first",
+  request: {
+    query: z.object({
+      service: Name.optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+    }).strict(),
+  },
+  responses: { 200: jsonResponse(z.object({ events: z.array(Event) }), "The events"), ...errorResponses },
+});
+
+/** `/catalog`, `/events` and `/services/{name}/health`. */
+export function catalogApi(api: OpenAPIHono<AppEnv>): void {
+  api.openapi(catalog, async (c) => c.json(await registry(c.env).catalog(), 200));
+
+  api.openapi(health, async (c) => {
+    const { name } = c.req.valid("param");
+    return c.json(found(await registry(c.env).serviceHealth(name), name), 200);
+  });
+
+  api.openapi(events, async (c) => {
+    const { service, limit } = c.req.valid("query");
+    return c.json({ events: await registry(c.env).events(service ?? null, limit) }, 200);
+  });
+}

@@ -1,0 +1,65 @@
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-types";
+import { MeshError } from "../errors";
+import { ServiceInput } from "../model/service";
+import { registry } from "./registry-client";
+import { Service, ServiceParams, ServiceWithOrigins, errorResponses, jsonBody, jsonResponse } from "./schemas";
+
+const list = createRoute({
+  method: "get",
+  path: "/services",
+  summary: "List services",
+  responses: { 200: jsonResponse(z.object({ services: z.array(Service) }), "All services"), ...errorResponses },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/services/{name}",
+  summary: "Get a service with its origins",
+  request: { params: ServiceParams },
+  responses: { 200: jsonResponse(ServiceWithOrigins, "The service"), ...errorResponses },
+});
+
+const put = createRoute({
+  method: "put",
+  path: "/services/{name}",
+  summary: "Create or replace a service",
+  request: { params: ServiceParams, body: jsonBody(ServiceInput) },
+  responses: {
+    200: jsonResponse(Service, "Replaced"),
+    201: jsonResponse(Service, "Created"),
+    ...errorResponses,
+  },
+});
+
+const del = createRoute({
+  method: "delete",
+  path: "/services/{name}",
+  summary: "Delete a service and its origins",
+  request: { params: ServiceParams },
+  responses: { 204: { description: "Deleted" }, ...errorResponses },
+});
+
+/** `/services` routes. */
+export function servicesApi(api: OpenAPIHono<AppEnv>): void {
+  api.openapi(list, async (c) => c.json({ services: await registry(c.env).listServices() }, 200));
+
+  api.openapi(get, async (c) => {
+    const { name } = c.req.valid("param");
+    const service = await registry(c.env).getService(name);
+    if (!service) throw new MeshError("ERR_NOT_FOUND", `service '${name}' does not exist`);
+    return c.json(service, 200);
+  });
+
+  api.openapi(put, async (c) => {
+    const { name } = c.req.valid("param");
+    const { created, service } = await registry(c.env).putService(name, c.req.valid("json"));
+    return created ? c.json(service, 201) : c.json(service, 200);
+  });
+
+  api.openapi(del, async (c) => {
+    const { name } = c.req.valid("param");
+    if (!(await registry(c.env).deleteService(name))) throw new MeshError("ERR_NOT_FOUND", `service '${name}' does not exist`);
+    return c.body(null, 204);
+  });
+}

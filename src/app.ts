@@ -1,0 +1,38 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { adminApi } from "./api/index";
+import type { AppEnv } from "./app-types";
+import { authChallenge } from "./auth/middleware";
+import { MeshError, errorResponse } from "./errors";
+
+/** Maps anything thrown to a MeshError; unknown errors become ERR_INTERNAL (and are logged). */
+export function toMeshError(err: unknown): MeshError {
+  if (err instanceof MeshError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 400) return new MeshError("ERR_VALIDATION", `invalid request body: ${err.message}`, [{ path: "(body)", message: err.message }]);
+    if (err.status === 413) return new MeshError("ERR_TOO_LARGE", err.message);
+  }
+  console.error("unhandled error", err);
+  return new MeshError("ERR_INTERNAL", "internal error");
+}
+
+/**
+ * The Worker's Hono app: `/_mesh/…` for the mesh itself, everything else
+ * proxied by `proxy`.
+ * @example const app = createApp(proxyHandler); export default { fetch: app.fetch }
+ */
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use("/_mesh/*", requestId({ headerName: "x-request-id" }));
+  app.onError((err, c) => {
+    const meshError = toMeshError(err);
+    return errorResponse(meshError, c.get("requestId") ?? crypto.randomUUID(), authChallenge(meshError));
+  });
+  app.get("/_mesh/healthz", (c) => c.json({ status: "ok" }));
+  app.route("/_mesh/api/v1", adminApi());
+  app.all("/_mesh/*", (c) => {
+    throw new MeshError("ERR_NOT_FOUND", `no such mesh endpoint: ${c.req.method} ${c.req.path}`);
+  });
+  return app;
+}

@@ -1,0 +1,96 @@
+import { MeshError } from "../errors";
+import { type AddressClass, classifyIPv4, classifyIPv6, parseIPv4, parseIPv6 } from "./ip";
+
+/**
+ * Special-use names that never resolve to a public address: RFC 6761
+ * `localhost`, mDNS `.local`, ICANN's private-use `.internal`, RFC 8375
+ * `.home.arpa`, and the `localhost.localdomain` habit of Linux hosts.
+ */
+const PRIVATE_SUFFIXES = ["localhost", "local", "internal", "home.arpa", "localdomain"];
+
+const DESCRIBE: Record<Exclude<AddressClass, "public">, string> = {
+  unspecified: "an unspecified address",
+  loopback: "a loopback address",
+  private: "a private address",
+  "link-local": "a link-local address",
+  shared: "a carrier-grade NAT (shared) address",
+  multicast: "a multicast address",
+  broadcast: "the broadcast address",
+  reserved: "a reserved address",
+};
+
+/** Options of {@link checkOriginUrl}. */
+export interface OriginUrlOptions {
+  /** MESH_ALLOW_PRIVATE_ORIGINS: let loopback, private and special-use hosts through (local development). */
+  allowPrivate: boolean;
+  /** The request field named in error details; default "url". */
+  field?: string;
+}
+
+/**
+ * The SSRF guard for origin (and sink) URLs: parses `raw` with the WHATWG
+ * URL parser, which normalises `127.1`, `2130706433`, `0x7f.0.0.1`,
+ * `0177.0.0.1` and `[::ffff:127.0.0.1]`, then classifies the normalised host.
+ * Throws ERR_VALIDATION (400) for anything but an absolute http(s) base URL
+ * without credentials, query or fragment, and ERR_ORIGIN_NOT_ALLOWED (422)
+ * for loopback, private, link-local, CGNAT, multicast, unspecified and
+ * reserved addresses (IPv4-in-IPv6 included) and special-use names, unless
+ * `allowPrivate`.
+ *
+ * Limitation: a public DNS name that resolves to a private address cannot be
+ * caught here — Workers have no DNS API at registration time. Cloudflare's
+ * egress does not route to RFC 1918 space, so in production such a name
+ * fails to connect rather than reaching an internal network.
+ * @example checkOriginUrl("https://10.0.0.7:8443", { allowPrivate: false }) // throws ERR_ORIGIN_NOT_ALLOWED
+ */
+export function checkOriginUrl(raw: string, opts: OriginUrlOptions): URL {
+  const field = opts.field ?? "url";
+  const invalid = (why: string) => new MeshError("ERR_VALIDATION", `${field} ${why}`, [{ path: field, message: why }]);
+
+  // The URL parser silently drops tabs/newlines and trims spaces; refuse them so what is stored is what was sent.
+  if (/[\u0000-\u0020\u007f]/.test(raw)) throw invalid("must not contain whitespace or control characters");
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid("must be an absolute http(s) URL such as https://10.0.0.7:8443");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw invalid(`must use http or https, not ${url.protocol.slice(0, -1)}`);
+  if (url.username !== "" || url.password !== "") throw invalid("must not contain credentials (user:password@)");
+  // `href` keeps an empty "?" or "#", which `search`/`hash` report as "".
+  if (url.href.includes("?")) throw invalid("must be a base URL without a query");
+  if (url.href.includes("#")) throw invalid("must be a base URL without a fragment");
+  if (url.port === "0") throw invalid("must not use port 0");
+
+  const kind = classifyHost(url.hostname);
+  if (kind === "malformed") throw invalid("has a malformed host");
+  if (kind === "public" || opts.allowPrivate) return url;
+  const why = `host ${url.hostname} is ${kind === "special-name" ? "a special-use name that is not publicly routable" : DESCRIBE[kind]}`;
+  throw new MeshError(
+    "ERR_ORIGIN_NOT_ALLOWED",
+    `${field} ${why}; only MESH_ALLOW_PRIVATE_ORIGINS=true (local development) allows it`,
+    [{ path: field, message: why }],
+  );
+}
+
+/** Classifies a hostname as the URL parser serialised it. */
+function classifyHost(hostname: string): AddressClass | "special-name" | "malformed" {
+  if (hostname.startsWith("[")) {
+    const v6 = parseIPv6(hostname.slice(1, -1));
+    return v6 ? classifyIPv6(v6) : "malformed";
+  }
+  let name = hostname.replace(/\.+$/, "");
+  if (name === "" || name.startsWith(".") || name.includes("..")) return "malformed";
+  if (name !== hostname) {
+    // The parser only reads numeric IPv4 forms without trailing dots: `0x7f.1..` stays a "name" until reparsed.
+    try {
+      name = new URL(`http://${name}/`).hostname;
+    } catch {
+      return "malformed";
+    }
+  }
+  const v4 = parseIPv4(name);
+  if (v4) return classifyIPv4(v4);
+  if (PRIVATE_SUFFIXES.some((s) => name === s || name.endsWith(`.${s}`))) return "special-name";
+  return "public";
+}

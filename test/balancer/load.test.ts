@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { LoadStats } from "../../src/balancer/load";
+
+const T0 = 1_700_000_000_000;
+
+function sample(load: LoadStats, id: string, at: number, ms: number, failed = false): void {
+  load.begin(id, at - ms);
+  load.end(id, at, ms, failed);
+}
+
+describe("LoadStats", () => {
+  it("makes an endpoint it has never seen free, so a new origin is tried at once", () => {
+    const load = new LoadStats();
+    expect(load.cost("new", T0)).toBe(0);
+    expect(load.inflight("new")).toBe(0);
+  });
+
+  it("counts the default RTT per request a new endpoint has not answered yet", () => {
+    const load = new LoadStats({ defaultRttMs: 30 });
+    load.begin("new", T0);
+    load.begin("new", T0);
+    expect(load.cost("new", T0 + 5_000)).toBe(60);
+  });
+
+  it("takes the first answer of a new endpoint as its estimate", () => {
+    const load = new LoadStats({ defaultRttMs: 30 });
+    sample(load, "new", T0, 4);
+    expect(load.cost("new", T0)).toBe(4);
+  });
+
+  it("counts requests in flight and scales the cost by them", () => {
+    const load = new LoadStats();
+    sample(load, "a", T0, 20);
+    load.begin("a", T0);
+    load.begin("a", T0);
+    expect(load.inflight("a")).toBe(2);
+    expect(load.cost("a", T0)).toBeCloseTo(60);
+    load.end("a", T0, 20, false);
+    expect(load.inflight("a")).toBe(1);
+  });
+
+  it("jumps to a slower latency at once", () => {
+    const load = new LoadStats();
+    sample(load, "a", T0, 10);
+    sample(load, "a", T0 + 100, 500);
+    expect(load.cost("a", T0 + 100)).toBe(500);
+  });
+
+  it("comes down to a faster latency gradually, over the decay time", () => {
+    const load = new LoadStats({ decayMs: 10_000 });
+    sample(load, "a", T0, 500);
+    sample(load, "a", T0 + 1_000, 10);
+    const after1s = load.cost("a", T0 + 1_000);
+    expect(after1s).toBeGreaterThan(300);
+    expect(after1s).toBeLessThan(500);
+    for (let s = 2; s <= 60; s++) sample(load, "a", T0 + s * 1_000, 10);
+    expect(load.cost("a", T0 + 60_000)).toBeLessThan(15);
+  });
+
+  it("makes an idle slow endpoint cheaper with time alone", () => {
+    const load = new LoadStats({ decayMs: 10_000 });
+    sample(load, "slow", T0, 1_000);
+    expect(load.cost("slow", T0 + 30_000)).toBeLessThan(100);
+    expect(load.cost("slow", T0 + 120_000)).toBeGreaterThan(0);
+  });
+
+  it("never lowers the cost for a fast failure", () => {
+    const load = new LoadStats({ penaltyMs: 1_000 });
+    sample(load, "a", T0, 10);
+    sample(load, "a", T0 + 100, 1, true);
+    expect(load.cost("a", T0 + 100)).toBeGreaterThanOrEqual(1_000);
+
+    sample(load, "slow", T0, 5_000);
+    sample(load, "slow", T0 + 100, 1, true);
+    expect(load.cost("slow", T0 + 100)).toBeGreaterThanOrEqual(load.cost("slow", T0 + 99) - 1);
+  });
+
+  it("does not count below zero in flight when an end has no begin", () => {
+    const load = new LoadStats();
+    load.end("a", T0, 10, false);
+    expect(load.inflight("a")).toBe(0);
+  });
+
+  it("forgets endpoints that left the routing table", () => {
+    const load = new LoadStats();
+    for (const id of ["a", "b", "c"]) sample(load, id, T0, 10);
+    load.forget(["b"]);
+    expect(load.size).toBe(1);
+    expect(load.cost("a", T0)).toBe(0);
+    expect(load.cost("b", T0)).toBe(10);
+  });
+
+  it("stays bounded by evicting the least recently used endpoint", () => {
+    const load = new LoadStats({ maxEntries: 3 });
+    for (const id of ["a", "b", "c"]) sample(load, id, T0, 10);
+    load.begin("a", T0);
+    load.begin("d", T0);
+    expect(load.size).toBe(3);
+    expect(load.inflight("a")).toBe(1);
+    expect(load.cost("b", T0)).toBe(0);
+    expect(load.cost("c", T0)).toBe(10);
+  });
+});
