@@ -1,8 +1,7 @@
-import { env } from "cloudflare:workers";
 import { SignJWT, base64url } from "jose";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { api, token } from "../helpers/admin";
+import { api, env, token } from "../helpers/admin";
 
 const key = new TextEncoder().encode(env.MESH_ADMIN_SECRET!);
 const app = createApp();

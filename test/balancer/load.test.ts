@@ -70,9 +70,11 @@ describe("LoadStats", () => {
     sample(load, "a", T0 + 100, 1, true);
     expect(load.cost("a", T0 + 100)).toBeGreaterThanOrEqual(1_000);
 
+    // Above the penalty, a failure keeps the estimate where it was instead of pulling it down.
     sample(load, "slow", T0, 5_000);
+    const before = load.cost("slow", T0 + 100);
     sample(load, "slow", T0 + 100, 1, true);
-    expect(load.cost("slow", T0 + 100)).toBeGreaterThanOrEqual(load.cost("slow", T0 + 99) - 1);
+    expect(load.cost("slow", T0 + 100)).toBeGreaterThanOrEqual(before);
   });
 
   it("does not count below zero in flight when an end has no begin", () => {

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { roundRobin } from "../../src/balancer/round-robin";
 import type { Endpoint } from "../../src/balancer/types";
@@ -44,5 +45,21 @@ describe("smooth weighted round robin", () => {
     const counts = { a: 0, b: 0, c: 0 } as Record<string, number>;
     for (let i = 0; i < 300; i++) counts[rr.pick(list({ a: 1, b: 1, c: 1 }), input)!.id]!++;
     expect(counts).toEqual({ a: 100, b: 100, c: 100 });
+  });
+
+  it("picks each origin exactly its weight in times over any cycle of sum(weights) picks", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 8 }), (weights) => {
+        const endpoints = weights.map((weight, i) => ({ id: `o${i}`, weight }));
+        const total = weights.reduce((a, b) => a + b, 0);
+        const rr = roundRobin();
+        const counts = new Map<string, number>();
+        for (let i = 0; i < total; i++) {
+          const id = rr.pick(endpoints, input)!.id;
+          counts.set(id, (counts.get(id) ?? 0) + 1);
+        }
+        for (const e of endpoints) expect(counts.get(e.id) ?? 0).toBe(e.weight);
+      }),
+    );
   });
 });

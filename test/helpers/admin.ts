@@ -1,5 +1,9 @@
-import { env, exports } from "cloudflare:workers";
+import { env as rawEnv, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
+import type { MeshEnv } from "../../src/config";
+
+/** The test environment, with the optional vars typed. */
+export const env = rawEnv as MeshEnv;
 
 /** An HS256 admin token signed with the test secret. */
 export async function token(scope = "mesh:read mesh:write", claims: Record<string, unknown> = {}, secret = env.MESH_ADMIN_SECRET!): Promise<string> {
