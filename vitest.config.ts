@@ -18,6 +18,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**"],
+    // A scripted origin on 127.0.0.1 for health checks run from workerd (tests read its port with `inject("originPort")`).
+    globalSetup: ["./test/helpers/origin-server.ts"],
     testTimeout: 20_000,
   },
 });

@@ -1,44 +1,61 @@
-import { applyCheckResult } from "../src/health/active";
+import { applyCheckResult, type CheckResult } from "../src/health/active";
 import { runCheck, type Fetcher } from "../src/health/checker";
 import { applyLease, leaseVerdict } from "../src/health/lease";
 import { releaseExpired } from "../src/health/outlier";
 import type { ServiceInput } from "../src/model/service";
 import { commitOrigin } from "./health-ops";
-import { healthOf } from "./rows";
+import { healthOf, type OriginRow } from "./rows";
 import type { RegistryStore } from "./store";
 
 /** Workers allow six simultaneous outbound connections per invocation; more would only queue. */
-const CHECK_CONCURRENCY = 6;
+export const CHECK_CONCURRENCY = 6;
 /** ± share of the interval added at random, so services registered together do not fire together. */
-const JITTER = 0.1;
+export const JITTER = 0.1;
+/**
+ * Most checks one alarm run starts. The Free plan allows 50 subrequests per
+ * invocation; past it every fetch throws and healthy origins would be marked
+ * down. Services left over stay due, so the next alarm takes them at once.
+ * A single service is never split, so it is checked even if it has more origins.
+ */
+export const MAX_CHECKS_PER_RUN = 40;
+/** How long a deadline or service that could not be processed waits before the next try, so one bad row cannot spin the alarm. */
+export const RETRY_AFTER_MS = 30_000;
 
-/** Ends expired ejections and judges TTL leases whose deadline has come. */
+/** Ends expired ejections and judges TTL leases whose deadline has come; each origin in its own transaction. */
 export function sweepDeadlines(store: RegistryStore, now: number): void {
-  store.transaction(() => {
-    let changed = false;
-    for (const row of store.dueOrigins(now)) {
-      let health = healthOf(row);
-      const reasons: string[] = [];
-      const released = releaseExpired(health, now);
-      health = released.state;
-      if (released.reason) reasons.push(released.reason);
-      if (row.ttl_s !== null) {
-        const verdict = leaseVerdict(row.ttl_s, row.last_heartbeat_at, now);
-        if (verdict === "deregister") {
-          const silentS = Math.round((now - row.last_heartbeat_at) / 1000);
-          store.addEvent(now, row.service, row.id, row.status, "deregistered", `ttl: no heartbeat for ${silentS}s, deregistered`);
-          store.deleteOrigin(row.service, row.id);
-          changed = true;
-          continue;
-        }
-        const lease = applyLease(health, verdict, row.ttl_s, now);
-        health = lease.state;
-        if (lease.reason) reasons.push(lease.reason);
-      }
-      if (commitOrigin(store, row, health, reasons.join("; ") || "deadline", now)) changed = true;
+  let changed = false;
+  for (const row of store.dueOrigins(now)) {
+    try {
+      if (store.transaction(() => sweepOrigin(store, row, now))) changed = true;
+    } catch (err) {
+      console.error(`health: deadline of ${row.service}/${row.id} failed: ${String(err)}`);
     }
-    if (changed) store.bump();
-  });
+  }
+  // Anything still due could not be settled; waking for it again at once would busy-loop the alarm.
+  for (const row of store.dueOrigins(now)) store.writeOrigin({ ...row, wake_at: now + RETRY_AFTER_MS });
+  if (changed) store.bump();
+}
+
+/** Settles one origin's due deadlines; true when routing changed. */
+function sweepOrigin(store: RegistryStore, row: OriginRow, now: number): boolean {
+  let health = healthOf(row);
+  const reasons: string[] = [];
+  const released = releaseExpired(health, now);
+  health = released.state;
+  if (released.reason) reasons.push(released.reason);
+  if (row.ttl_s !== null) {
+    const verdict = leaseVerdict(row.ttl_s, row.last_heartbeat_at, now);
+    if (verdict === "deregister") {
+      const silentS = Math.round((now - row.last_heartbeat_at) / 1000);
+      store.addEvent(now, row.service, row.id, row.status, "deregistered", `ttl: no heartbeat for ${silentS}s, deregistered`);
+      store.deleteOrigin(row.service, row.id);
+      return true;
+    }
+    const lease = applyLease(health, verdict, row.ttl_s, now);
+    health = lease.state;
+    if (lease.reason) reasons.push(lease.reason);
+  }
+  return commitOrigin(store, row, health, reasons.join("; ") || "deadline", now);
 }
 
 interface CheckTask {
@@ -48,7 +65,7 @@ interface CheckTask {
   config: ServiceInput;
 }
 
-/** Runs `fn` over `items` with at most `limit` running at once. */
+/** Runs `fn` over `items` with at most `limit` running at once; `fn` must not throw. */
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -57,43 +74,64 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Picks the services whose checks are due and schedules their next round (with jitter). */
+/**
+ * Picks the services whose checks are due, up to the per-run budget, and
+ * schedules their next round (with jitter) before any check runs, so a
+ * check that hangs or throws cannot make the service due again at once.
+ * Disabled origins are not checked.
+ */
 function takeDueChecks(store: RegistryStore, now: number, rng: () => number): CheckTask[] {
   return store.transaction(() => {
     const tasks: CheckTask[] = [];
     for (const svc of store.dueServices(now)) {
-      const config = JSON.parse(svc.config) as ServiceInput;
+      let config: ServiceInput;
+      try {
+        config = JSON.parse(svc.config) as ServiceInput;
+      } catch (err) {
+        console.error(`health: config of service ${svc.name} is unreadable: ${String(err)}`);
+        store.setNextCheck(svc.name, now + RETRY_AFTER_MS);
+        continue;
+      }
       const hc = config.health_check;
       if (hc === null) {
         store.setNextCheck(svc.name, null);
         continue;
       }
+      const origins = store.originRows(svc.name).filter((o) => o.enabled === 1);
+      if (tasks.length > 0 && tasks.length + origins.length > MAX_CHECKS_PER_RUN) break;
       const jitter = 1 + (rng() * 2 - 1) * JITTER;
       store.setNextCheck(svc.name, now + Math.round(hc.interval_s * 1000 * jitter));
-      for (const o of store.originRows(svc.name)) {
-        if (o.enabled === 1) tasks.push({ service: svc.name, id: o.id, url: o.url, config });
-      }
+      for (const o of origins) tasks.push({ service: svc.name, id: o.id, url: o.url, config });
     }
     return tasks;
   });
 }
 
+/** Applies one check result to the origin as it is now (it may have changed or gone meanwhile). */
+function applyResult(store: RegistryStore, task: CheckTask, result: CheckResult, now: number): void {
+  store.transaction(() => {
+    const row = store.originRow(task.service, task.id);
+    if (!row || row.url !== task.url) return;
+    const applied = applyCheckResult(healthOf(row), result, task.config.health_check!, now);
+    const reason = applied.reason ?? (result.ok ? "active: check passed" : `active: ${result.error ?? "check failed"}`);
+    if (commitOrigin(store, row, applied.state, reason, now)) store.bump();
+  });
+}
+
 /**
- * Runs every due active check, concurrently but bounded, and applies each
- * result to the origin as it is now (it may have changed or gone meanwhile).
+ * Runs the due active checks, concurrently but bounded. A check that throws
+ * is logged and skipped: it never aborts the others or the alarm.
+ * Returns how many checks ran.
  */
 export async function runActiveChecks(store: RegistryStore, fetcher: Fetcher, clock: () => number, rng: () => number = Math.random): Promise<number> {
   const tasks = takeDueChecks(store, clock(), rng);
   await pool(tasks, CHECK_CONCURRENCY, async (task) => {
-    const result = await runCheck(task.url, task.config.health_check!, fetcher, clock);
-    store.transaction(() => {
-      const row = store.originRow(task.service, task.id);
-      if (!row || row.url !== task.url) return;
-      const now = clock();
-      const applied = applyCheckResult(healthOf(row), result, task.config.health_check!, now);
-      const reason = applied.reason ?? (result.ok ? "active: check passed" : `active: ${result.error ?? "check failed"}`);
-      if (commitOrigin(store, row, applied.state, reason, now)) store.bump();
-    });
+    try {
+      const result = await runCheck(task.url, task.config.health_check!, fetcher, clock);
+      applyResult(store, task, result, clock());
+    } catch (err) {
+      console.error(`health: check of ${task.service}/${task.id} failed: ${String(err)}`);
+    }
   });
   return tasks.length;
 }

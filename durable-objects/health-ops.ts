@@ -1,4 +1,4 @@
-import type { HealthState } from "../src/health/state";
+import { stampRecovery, type HealthState } from "../src/health/state";
 import { collapseStatus } from "../src/health/status";
 import { healthOf, type OriginRow } from "./rows";
 import type { RegistryStore } from "./store";
@@ -19,8 +19,10 @@ export function wakeAt(row: Pick<OriginRow, "ttl_s" | "last_heartbeat_at">, heal
  * status and records a transition event. Returns true when the change
  * matters to routing, so the caller bumps the registry version once.
  */
-export function commitOrigin(store: RegistryStore, row: OriginRow, health: HealthState, reason: string, now: number): boolean {
+export function commitOrigin(store: RegistryStore, row: OriginRow, given: HealthState, reason: string, now: number): boolean {
   const before = healthOf(row);
+  // An origin re-registered without a lease cannot stay held back by the lease it no longer has.
+  const health = row.ttl_s === null && given.ttl_expired ? stampRecovery(given, { ...given, ttl_expired: false }, now) : given;
   const status = collapseStatus({ enabled: row.enabled === 1, drain: row.drain === 1, health, now });
   const changed = status !== row.status;
   if (changed) store.addEvent(now, row.service, row.id, row.status, status, reason);

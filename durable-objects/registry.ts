@@ -4,6 +4,8 @@ import type { HealthStatus, Origin, OriginInput, OriginPatch } from "../src/mode
 import type { ServiceConfig, ServiceInput } from "../src/model/service";
 import type { Snapshot } from "../src/model/snapshot";
 import { STATUSES } from "../src/model/origin";
+import { ejectionAllowed } from "../src/health/outlier";
+import type { EjectionReport } from "../src/proxy/passive";
 import { runActiveChecks, sweepDeadlines } from "./health-loop";
 import { commitOrigin } from "./health-ops";
 import { healthOf, toEvent, toOrigin, toSnapshotOrigin, type HealthEvent, type OriginRow } from "./rows";
@@ -202,6 +204,35 @@ export class Registry extends DurableObject<Env> {
     const version = this.store.version();
     if (version === knownVersion) return null;
     return { version, services: this.listServices(), origins: this.store.originRows().map(toSnapshotOrigin) };
+  }
+
+  /**
+   * Applies ejections decided by isolates' passive outlier detection, within
+   * the service's max_ejection_percent counted across all isolates' reports.
+   */
+  async reportEjections(reports: EjectionReport[]): Promise<number> {
+    const now = Date.now();
+    const applied = this.store.transaction(() => {
+      let count = 0;
+      for (const report of reports) {
+        const svc = this.store.serviceRow(report.service);
+        const row = this.store.originRow(report.service, report.origin);
+        if (!svc || !row || report.ejected_until <= now) continue;
+        const health = healthOf(row);
+        if (health.ejected_until !== null && health.ejected_until > now) continue;
+        const config = JSON.parse(svc.config) as ServiceInput;
+        const peers = this.store.originRows(report.service).filter((o) => o.enabled === 1 && o.drain === 0);
+        const ejected = peers.filter((o) => (healthOf(o).ejected_until ?? 0) > now).length;
+        if (config.outlier_detection === null || !ejectionAllowed(ejected, peers.length, config.outlier_detection.max_ejection_percent)) continue;
+        const next = { ...health, ejected_until: report.ejected_until, ejection_count: health.ejection_count + 1, passive_failures: 0 };
+        commitOrigin(this.store, row, next, report.reason, now);
+        count++;
+      }
+      if (count > 0) this.store.bump();
+      return count;
+    });
+    if (applied > 0) await this.rearm();
+    return applied;
   }
 
   /** Cron watchdog: arms the alarm if anything needs it and none is set. */

@@ -49,16 +49,16 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ],
 ];
 
-/** Brings the database up to the newest schema; returns the version it is now at. */
-export function migrate(storage: DurableObjectStorage): number {
+/** Brings the database up to the newest schema (the Registry's unless `migrations` names another); returns the version it is now at. */
+export function migrate(storage: DurableObjectStorage, migrations: readonly (readonly string[])[] = MIGRATIONS): number {
   const sql = storage.sql;
   sql.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
   const row = sql.exec<{ v: number | null }>(`SELECT MAX(version) AS v FROM schema_migrations`).one();
   let current = row.v ?? 0;
-  while (current < MIGRATIONS.length) {
+  while (current < migrations.length) {
     const next = current + 1;
     storage.transactionSync(() => {
-      for (const statement of MIGRATIONS[current]!) sql.exec(statement);
+      for (const statement of migrations[current]!) sql.exec(statement);
       sql.exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, next, Date.now());
     });
     current = next;

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { adminApi } from "./api/index";
 import type { AppEnv } from "./app-types";
+import { publicJwks } from "./auth/identity";
 import { authChallenge } from "./auth/middleware";
 import { MeshError, errorResponse } from "./errors";
 
@@ -18,9 +19,9 @@ export function toMeshError(err: unknown): MeshError {
 }
 
 /**
- * The Worker's Hono app: `/_mesh/…` for the mesh itself, everything else
- * proxied by `proxy`.
- * @example const app = createApp(proxyHandler); export default { fetch: app.fetch }
+ * The Worker's Hono app for `/_mesh/…`: liveness, JWKS, admin API, metrics
+ * and dashboard. Everything else is proxied (src/proxy/forward.ts).
+ * @example const app = createApp(); app.fetch(request, env, ctx)
  */
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -30,6 +31,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     return errorResponse(meshError, c.get("requestId") ?? crypto.randomUUID(), authChallenge(meshError));
   });
   app.get("/_mesh/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/_mesh/.well-known/jwks.json", async (c) => c.json(await publicJwks(c.env), 200, { "cache-control": "public, max-age=300" }));
   app.route("/_mesh/api/v1", adminApi());
   app.all("/_mesh/*", (c) => {
     throw new MeshError("ERR_NOT_FOUND", `no such mesh endpoint: ${c.req.method} ${c.req.path}`);

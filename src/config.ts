@@ -8,6 +8,8 @@ export interface OptionalVars {
   MESH_ADMIN_ISSUER?: string;
   MESH_ADMIN_AUDIENCE?: string;
   MESH_SIGNING_KEY?: string;
+  /** Most bytes of request logs held for shipping (default 64 MiB); see src/observability/limits.ts. */
+  MESH_LOG_BUFFER_MAX_BYTES?: string;
 }
 
 /** The Worker's environment: generated bindings plus the optional vars. */

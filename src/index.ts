@@ -1,15 +1,24 @@
 import { createApp } from "./app";
-import { MeshError, errorResponse } from "./errors";
+import { proxyRequest } from "./proxy/forward";
 import { registry } from "./api/registry-client";
 import type { MeshEnv } from "./config";
 
 export { Registry } from "../durable-objects/registry";
+export { LogBuffer } from "../durable-objects/log-buffer";
 
 const app = createApp();
-app.all("*", (c) => errorResponse(new MeshError("ERR_NO_ROUTE", `no service routes ${c.req.method} ${c.req.path}`), crypto.randomUUID()));
+
+/** `/_mesh` and everything below it belong to the mesh itself, on every host. */
+function isMeshPath(url: string): boolean {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  return start !== -1 && url.startsWith("/_mesh", start) && (url.length === start + 6 || "/?#".includes(url[start + 6]!));
+}
 
 export default {
-  fetch: app.fetch,
+  fetch(request, env, ctx) {
+    // The data plane skips the Hono router: it is the hot path.
+    return isMeshPath(request.url) ? app.fetch(request, env, ctx) : proxyRequest(request, env, ctx);
+  },
   async scheduled(_controller, env, ctx) {
     // Watchdog: an alarm lost to a crash or deploy is re-armed within a minute.
     ctx.waitUntil(registry(env).ensureAlarm());

@@ -5,6 +5,7 @@ import type { AppEnv } from "../app-types";
 import { adminAuth } from "../auth/middleware";
 import { authorize, type Need } from "../auth/scopes";
 import { MeshError } from "../errors";
+import { invalidateRoutes } from "../proxy/forward";
 import { catalogApi } from "./catalog";
 import { originsApi } from "./origins";
 import { servicesApi } from "./services";
@@ -25,6 +26,8 @@ export function needFor(method: string, path: string): Need {
 const scopes = createMiddleware<AppEnv>(async (c, next) => {
   authorize(c.get("principal"), needFor(c.req.method, c.req.path));
   await next();
+  // A write through this isolate is visible to its own data plane at once.
+  if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 400) invalidateRoutes();
 });
 
 // The validators read a body only when it is declared JSON; anything else must not reach a handler.

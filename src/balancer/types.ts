@@ -7,7 +7,7 @@ export interface Endpoint {
 
 /** Everything random or time-dependent a pick may use, injected so picks are reproducible. */
 export interface PickInput {
-  /** Uniform in [0, 1), like `Math.random`. */
+  /** Uniform in [0, 1); injected so that tests can seed it. */
   readonly rng: () => number;
   /** Epoch milliseconds. */
   readonly now: number;

@@ -10,7 +10,7 @@ const HostPattern = z
     z
       .string()
       .regex(
-        /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:\d{1,5})?$/,
+        /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
         "must be a host name such as api.example.com, or a leading wildcard such as *.example.com",
       ),
   );

@@ -1,0 +1,69 @@
+import { z } from "@hono/zod-openapi";
+import { MeshError } from "../errors";
+import { int } from "./common";
+import { type OriginUrlOptions, checkOriginUrl } from "./origin-url";
+
+export const SINK_FORMATS = ["ndjson", "json", "loki", "elasticsearch"] as const;
+/** How a batch of log entries is encoded for a sink. */
+export type SinkFormat = (typeof SINK_FORMATS)[number];
+
+/** Headers the mesh sets itself (framing, routing) and a sink config may not. */
+const RESERVED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "expect"]);
+
+const HeaderName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, "must be a header name")
+  .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), "is set by the mesh and may not be configured");
+const HeaderValue = z.string().max(4096).regex(/^[\t\x20-\x7e\x80-\uffff]*$/, "must not contain control characters");
+
+/** The body of `PUT /log-sinks/{name}`. */
+export const LogSinkInput = z
+  .object({
+    type: z.literal("http").default("http"),
+    url: z.string().max(2048),
+    headers: z
+      .record(HeaderName, HeaderValue)
+      .refine((h) => Object.keys(h).length <= 32, "at most 32 headers")
+      .default({}),
+    format: z.enum(SINK_FORMATS).default("ndjson"),
+    batch_max: int(1, 10_000).default(1000),
+  })
+  .strict()
+  .openapi("LogSinkInput");
+
+export type LogSinkInput = z.infer<typeof LogSinkInput>;
+
+/** Header names whose values are credentials: `GET /log-sinks` shows them as `[redacted]`. */
+const SECRET_HEADER = /auth|token|secret|key|passw|cookie|session|signature|credential/i;
+
+/** The placeholder shown instead of a secret header value. */
+export const REDACTED = "[redacted]";
+
+/**
+ * A sink's headers with credential-like values (`Authorization`,
+ * `X-API-Key`, anything naming a token, secret, key, password, cookie,
+ * session, signature or credential) replaced by `[redacted]`.
+ * @example redactHeaders({ Authorization: "Basic abc" }) // { Authorization: "[redacted]" }
+ */
+export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? REDACTED : value]));
+}
+
+/**
+ * The SSRF guard for sink URLs: {@link checkOriginUrl} on the URL without its
+ * query (a sink URL may carry one, e.g. `_bulk?pipeline=logs`); credentials,
+ * fragments and private addresses are refused as for origins.
+ * @example checkSinkUrl("http://127.0.0.1:3100/loki/api/v1/push", { allowPrivate: false }) // throws ERR_ORIGIN_NOT_ALLOWED
+ */
+export function checkSinkUrl(raw: string, opts: OriginUrlOptions): URL {
+  const q = raw.indexOf("?");
+  if (q === -1) return checkOriginUrl(raw, opts);
+  const query = raw.slice(q);
+  const field = opts.field ?? "url";
+  if (/[\u0000-\u0020\u007f#]/.test(query)) {
+    const why = "must not contain whitespace, control characters or a fragment";
+    throw new MeshError("ERR_VALIDATION", `${field} ${why}`, [{ path: field, message: why }]);
+  }
+  const base = checkOriginUrl(raw.slice(0, q), opts);
+  return new URL(`${base.origin}${base.pathname}${query}`);
+}

@@ -1,0 +1,95 @@
+import { registryCalls } from "../api/registry-client";
+import type { MeshEnv } from "../config";
+import { clientIpMode } from "./client-ip";
+import { Counters, countOutcome } from "./counters";
+import { logBuffer } from "./log-buffer-client";
+import { toLogEntry } from "./logs";
+
+/** What the proxy reports about one request it handled. */
+export interface RequestOutcome {
+  ts: number;               // epoch ms when the request arrived
+  request_id: string;
+  method: string;
+  host: string;
+  path: string;             // without query string
+  status: number;
+  service: string | null;
+  origin_id: string | null;
+  attempts: number;         // tries made (1 = no retry)
+  duration_ms: number;      // total, as the mesh measured it
+  upstream_ms: number | null;
+  bytes_out: number | null; // response body bytes if known
+  client_ip: string | null; // raw; recordRequest applies MESH_LOG_CLIENT_IP (full | truncated /24,/48 | hashed | off)
+  colo: string | null;
+  country: string | null;
+  error_code: string | null;
+  ejected?: { service: string; origin: string } | null;
+}
+
+/** A batch goes out when it has this many entries… */
+export const FLUSH_ENTRIES = 100;
+/** …or this long after its first entry arrived. */
+export const FLUSH_DELAY_MS = 1000;
+/** Most entries an isolate holds while the log buffer is unreachable; beyond it new entries are dropped and counted. */
+export const PENDING_MAX = 10_000;
+
+// Isolate memory: shared by every request this isolate serves.
+let pending: RequestOutcome[] = [];
+const counters = new Counters();
+let isolateDropped = 0;
+let timerArmed = false;
+let registryCallsSent = 0;
+
+/**
+ * Records one proxied request: buffers its log entry and metric deltas in
+ * isolate memory and hands a batch to the LogBuffer Durable Object with
+ * `ctx.waitUntil` (one write per batch: at 100 entries, or 1 s after the
+ * first) — never one write per request.
+ * @example recordRequest(env, ctx, { ts: start, request_id: id, method: "GET", … })
+ */
+export function recordRequest(env: MeshEnv, ctx: ExecutionContext, outcome: RequestOutcome): void {
+  if (pending.length < PENDING_MAX) pending.push(outcome);
+  else isolateDropped++;
+  countOutcome(counters, outcome);
+  if (pending.length >= FLUSH_ENTRIES) {
+    ctx.waitUntil(flushRecorder(env));
+  } else if (!timerArmed) {
+    timerArmed = true;
+    ctx.waitUntil(
+      new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS)).then(() => {
+        timerArmed = false;
+        return flushRecorder(env);
+      }),
+    );
+  }
+}
+
+/**
+ * Sends this isolate's pending log entries and counter deltas (registry RPCs
+ * included) to the log buffer in one call; on failure they are kept for the
+ * next flush. Never throws.
+ * @example await flushRecorder(env) // before reading metrics, so this isolate's counts are in
+ */
+export async function flushRecorder(env: MeshEnv): Promise<void> {
+  const batch = pending;
+  pending = [];
+  const calls = registryCalls.count - registryCallsSent;
+  registryCallsSent = registryCalls.count;
+  if (calls > 0) counters.add("mesh_registry_rpc_total", {}, calls);
+  const deltas = counters.drain();
+  const dropped = isolateDropped;
+  isolateDropped = 0;
+  if (batch.length === 0 && deltas.length === 0 && dropped === 0) return;
+  try {
+    const mode = clientIpMode(env.MESH_LOG_CLIENT_IP);
+    const key = env.MESH_ADMIN_SECRET ?? "";
+    const lines = await Promise.all(batch.map(async (o) => JSON.stringify(await toLogEntry(o, mode, key))));
+    await logBuffer(env).append(lines, deltas, dropped);
+  } catch (err) {
+    console.error("request log flush failed; keeping the batch for the next flush", err);
+    const room = Math.max(0, PENDING_MAX - pending.length);
+    isolateDropped += dropped + Math.max(0, batch.length - room);
+    pending = batch.slice(Math.max(0, batch.length - room)).concat(pending);
+    counters.merge(deltas);
+  }
+}

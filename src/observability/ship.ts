@@ -1,0 +1,96 @@
+import type { StoredSink } from "../../durable-objects/log-buffer";
+import { type MeshEnv, allowPrivateOrigins } from "../config";
+import { checkSinkUrl } from "../model/log-sink";
+import { logBuffer } from "./log-buffer-client";
+import { encodeBatch } from "./sinks/index";
+
+/** Batches one sink may take per run: bounds a cron run's work (raise `batch_max` for more throughput). */
+export const MAX_BATCHES_PER_RUN = 10;
+/** Largest request body sent to a sink (most log systems accept 4–5 MiB). */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** A sink that has not answered by then has failed. */
+export const SINK_TIMEOUT_MS = 10_000;
+/** No new batch is started after this much of a run. */
+export const RUN_BUDGET_MS = 25_000;
+
+/** What one run shipped to one sink. */
+export interface ShipResult {
+  sink: string;
+  /** Entries the sink acknowledged in this run. */
+  shipped: number;
+  batches: number;
+  /** Why the sink failed (it now backs off), or null. */
+  error: string | null;
+}
+
+/** Test seams: the HTTP client and the run's time budget. */
+export interface ShipOptions {
+  fetcher?: typeof fetch;
+  budgetMs?: number;
+}
+
+/**
+ * Ships pending request logs to every sink that is not backing off, all
+ * sinks in parallel, each with its own cursor: a failing sink records its
+ * failure and backs off without holding the others back. At-least-once: a
+ * batch is acknowledged only after a 2xx, so a crash between the two ships
+ * it again.
+ * @example ctx.waitUntil(shipLogs(env))
+ */
+export async function shipLogs(env: MeshEnv, opts: ShipOptions = {}): Promise<ShipResult[]> {
+  const sinks = await logBuffer(env).dueSinks();
+  const deadline = Date.now() + (opts.budgetMs ?? RUN_BUDGET_MS);
+  return Promise.all(sinks.map((sink) => shipSink(env, sink, deadline, opts.fetcher ?? fetch)));
+}
+
+/**
+ * Ships one sink now, back-off or not (`POST /log-sinks/{name}/flush`);
+ * null if there is no such sink.
+ * @example const result = await flushSink(env, "loki")
+ */
+export async function flushSink(env: MeshEnv, name: string, opts: ShipOptions = {}): Promise<ShipResult | null> {
+  const sink = await logBuffer(env).sink(name);
+  if (!sink) return null;
+  return shipSink(env, sink, Date.now() + (opts.budgetMs ?? RUN_BUDGET_MS), opts.fetcher ?? fetch);
+}
+
+async function shipSink(env: MeshEnv, sink: StoredSink, deadline: number, fetcher: typeof fetch): Promise<ShipResult> {
+  const buffer = logBuffer(env);
+  const result: ShipResult = { sink: sink.name, shipped: 0, batches: 0, error: null };
+  while (result.batches < MAX_BATCHES_PER_RUN && Date.now() < deadline) {
+    const batch = await buffer.read(sink.name, sink.config.batch_max, MAX_BATCH_BYTES);
+    if (!batch || batch.lines.length === 0) break;
+    const error = await send(env, sink, batch.lines, fetcher);
+    if (error !== null) {
+      await buffer.fail(sink.name, error);
+      return { ...result, error };
+    }
+    await buffer.ack(sink.name, batch.upTo, batch.lines.length);
+    result.shipped += batch.lines.length;
+    result.batches++;
+  }
+  return result;
+}
+
+/** POSTs one batch; returns null on a 2xx, else why it failed. */
+async function send(env: MeshEnv, sink: StoredSink, lines: string[], fetcher: typeof fetch): Promise<string | null> {
+  let url: URL;
+  try {
+    // Checked again at send time: MESH_ALLOW_PRIVATE_ORIGINS may have changed since the sink was stored.
+    url = checkSinkUrl(sink.config.url, { allowPrivate: allowPrivateOrigins(env) });
+  } catch (err) {
+    return (err as Error).message;
+  }
+  const { body, contentType } = encodeBatch(sink.config.format, lines);
+  const headers = new Headers({ "content-type": contentType, "user-agent": "flaremesh" });
+  for (const [name, value] of Object.entries(sink.config.headers)) headers.set(name, value);
+  try {
+    // Redirects are not followed: a redirect could point past the SSRF guard.
+    const res = await fetcher(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(SINK_TIMEOUT_MS) });
+    await res.body?.cancel();
+    return res.status >= 200 && res.status < 300 ? null : `sink answered HTTP ${res.status}`;
+  } catch (err) {
+    const name = (err as Error).name;
+    return name === "TimeoutError" ? `sink did not answer within ${SINK_TIMEOUT_MS} ms` : `could not reach the sink: ${(err as Error).message}`;
+  }
+}

@@ -1,0 +1,128 @@
+import type { Route } from "../model/service";
+import { LATENCY_BUCKETS_S, parseSeriesKey } from "./counters";
+import type { MeshMetrics, OriginState } from "./metrics";
+
+/** A cumulative latency histogram: `counts[i]` requests took at most `le[i]` seconds. */
+export interface Histogram {
+  le: string[];
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** Cumulative traffic counters of one origin (or of a service's requests no origin answered). */
+export interface TrafficStats {
+  requests: number;
+  by_class: Record<string, number>;
+  /** 5xx answers, the mesh's own included. */
+  errors: number;
+  retries: number;
+  ejections: number;
+  latency: Histogram;
+  upstream: Histogram;
+  p50_ms: number | null;
+  p99_ms: number | null;
+}
+
+export interface OriginStats extends Omit<OriginState, "service">, TrafficStats {}
+
+export interface ServiceStats {
+  name: string;
+  routes: Route[];
+  origins: OriginStats[];
+  /** Requests routed to the service that no origin answered (e.g. 503 no healthy origin). */
+  unattributed: TrafficStats;
+}
+
+/** `GET /_mesh/api/v1/stats`: counters since the log buffer was created; clients derive rates from two readings. */
+export interface MeshStats {
+  at: string;
+  version: number;
+  services: ServiceStats[];
+  /** Requests that matched no service. */
+  unrouted: TrafficStats;
+  logs: MeshMetrics["buffer"];
+}
+
+const LE = [...LATENCY_BUCKETS_S.map(String), "+Inf"];
+
+function emptyTraffic(): TrafficStats {
+  const hist = (): Histogram => ({ le: [...LE], counts: LE.map(() => 0), sum: 0, count: 0 });
+  return { requests: 0, by_class: {}, errors: 0, retries: 0, ejections: 0, latency: hist(), upstream: hist(), p50_ms: null, p99_ms: null };
+}
+
+/**
+ * The q-quantile of a cumulative histogram in ms, interpolated linearly
+ * within its bucket as Prometheus' histogram_quantile does; null without
+ * observations. In the `+Inf` bucket it answers the largest finite bound.
+ * @example histogramQuantile(h, 0.99) // 212.5
+ */
+export function histogramQuantile(h: Pick<Histogram, "le" | "counts">, q: number): number | null {
+  const total = h.counts[h.counts.length - 1] ?? 0;
+  if (total === 0) return null;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (let i = 0; i < h.le.length; i++) {
+    const le = h.le[i] === "+Inf" ? Infinity : Number(h.le[i]);
+    const count = h.counts[i]!;
+    if (count >= rank) {
+      if (le === Infinity) return prevLe * 1000;
+      const inBucket = count - prevCount;
+      const fraction = inBucket === 0 ? 1 : (rank - prevCount) / inBucket;
+      return Math.round((prevLe + (le - prevLe) * fraction) * 1_000_000) / 1000;
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return prevLe * 1000;
+}
+
+/**
+ * Per-service and per-origin traffic with health, from the stored counters
+ * and the registry: what the dashboard draws.
+ * @example const stats = meshStats(await collectMetrics(env), Date.now())
+ */
+export function meshStats(m: MeshMetrics, now: number): MeshStats {
+  const traffic = new Map<string, TrafficStats>();
+  const at = (service: string, origin: string) => {
+    const key = JSON.stringify([service, origin]);
+    let t = traffic.get(key);
+    if (!t) traffic.set(key, (t = emptyTraffic()));
+    return t;
+  };
+  for (const [key, value] of m.counters) {
+    const { name, labels } = parseSeriesKey(key);
+    const t = at(labels.service ?? "", labels.origin ?? "");
+    if (name === "mesh_requests_total") {
+      const code = labels.code ?? "other";
+      t.requests += value;
+      t.by_class[code] = (t.by_class[code] ?? 0) + value;
+      if (code === "5xx") t.errors += value;
+    } else if (name === "mesh_retries_total") t.retries += value;
+    else if (name === "mesh_ejections_total") t.ejections += value;
+    else {
+      const hist = name.startsWith("mesh_request_duration_seconds_") ? t.latency : name.startsWith("mesh_upstream_duration_seconds_") ? t.upstream : null;
+      if (!hist) continue;
+      if (name.endsWith("_sum")) hist.sum += value;
+      else if (name.endsWith("_count")) hist.count += value;
+      else {
+        const i = hist.le.indexOf(labels.le ?? "");
+        if (i >= 0) hist.counts[i]! += value;
+      }
+    }
+  }
+  for (const t of traffic.values()) {
+    t.p50_ms = histogramQuantile(t.latency, 0.5);
+    t.p99_ms = histogramQuantile(t.latency, 0.99);
+  }
+  const services = m.services.map((s) => ({
+    name: s.name,
+    routes: s.routes,
+    origins: m.origins
+      .filter((o) => o.service === s.name)
+      .map(({ service: _service, ...o }) => ({ ...o, ...(traffic.get(JSON.stringify([s.name, o.id])) ?? emptyTraffic()) })),
+    unattributed: traffic.get(JSON.stringify([s.name, ""])) ?? emptyTraffic(),
+  }));
+  return { at: new Date(now).toISOString(), version: m.registryVersion, services, unrouted: traffic.get(JSON.stringify(["", ""])) ?? emptyTraffic(), logs: m.buffer };
+}

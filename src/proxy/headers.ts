@@ -1,0 +1,78 @@
+/** RFC 9110 §7.6.1 hop-by-hop fields, plus the proxy-only ones, never forwarded. */
+const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
+
+/** Fields a client could use to spoof what the mesh saw or asserts; replaced by the mesh's own values. */
+const SPOOFABLE = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "forwarded", "x-mesh-identity"];
+
+/** Longest loop the mesh forwards: a request that would make a 6th hop is answered 508. */
+export const MAX_HOPS = 5;
+
+const REQUEST_ID = /^[A-Za-z0-9._:\-]{8,128}$/;
+
+/** The client's request id when it is well-formed (8–128 of `A-Z a-z 0-9 . _ : -`), else a new UUID. */
+export function requestIdOf(headers: Headers): string {
+  const given = headers.get("x-request-id");
+  return given !== null && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+}
+
+/** The incoming `x-mesh-hops` count (0 when absent or malformed). */
+export function hopsOf(headers: Headers): number {
+  const n = Number.parseInt(headers.get("x-mesh-hops") ?? "0", 10);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/** Removes hop-by-hop fields, including those the `Connection` field names. */
+export function stripHopByHop(headers: Headers): Headers {
+  const named = headers.get("connection");
+  if (named) for (const name of named.split(",")) if (name.trim()) headers.delete(name.trim());
+  for (const name of HOP_BY_HOP) headers.delete(name);
+  return headers;
+}
+
+/** What the mesh saw of the client, to be asserted to the origin. */
+export interface ForwardedFacts {
+  clientIp: string | null;
+  proto: string;
+  host: string;
+  requestId: string;
+  hops: number;
+}
+
+/**
+ * Headers for the request to an origin: hop-by-hop removed, forwarding
+ * fields set from what the mesh saw (never the client's own values),
+ * request id kept or generated, hop count incremented.
+ * @example upstreamHeaders(request.headers, { clientIp, proto: "https", host, requestId, hops })
+ */
+export function upstreamHeaders(incoming: Headers, facts: ForwardedFacts): Headers {
+  const headers = stripHopByHop(new Headers(incoming));
+  for (const name of SPOOFABLE) headers.delete(name);
+  if (facts.clientIp) headers.set("x-forwarded-for", facts.clientIp);
+  headers.set("x-forwarded-proto", facts.proto);
+  headers.set("x-forwarded-host", facts.host);
+  headers.set("x-request-id", facts.requestId);
+  headers.set("x-mesh-hops", String(facts.hops + 1));
+  return headers;
+}
+
+/** Headers for the response to the client: hop-by-hop removed, the mesh's own fields added. */
+export function downstreamHeaders(upstream: Headers, originId: string, attempts: number, meshMs: number, upstreamMs: number, requestId: string): Headers {
+  const headers = stripHopByHop(new Headers(upstream));
+  headers.set("x-mesh-origin", originId);
+  headers.set("x-mesh-attempts", String(attempts));
+  headers.set("x-request-id", requestId);
+  const timing = `mesh;dur=${meshMs.toFixed(1)}, upstream;dur=${upstreamMs.toFixed(1)}`;
+  const existing = headers.get("server-timing");
+  headers.set("server-timing", existing ? `${existing}, ${timing}` : timing);
+  return headers;
+}

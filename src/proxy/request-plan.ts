@@ -1,0 +1,62 @@
+import type { CompiledRoute } from "./route-table";
+import type { ServiceConfig } from "../model/service";
+
+/** Methods retried without the client's explicit consent (SPEC §3). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
+
+/** Largest request body kept in memory so that a retry can resend it. */
+export const RETRY_BODY_MAX = 1024 * 1024;
+
+/** The request body as the tries will send it. */
+export interface PlannedBody {
+  body: ArrayBuffer | ReadableStream | null;
+  /** False when the body streams through and cannot be sent twice. */
+  replayable: boolean;
+}
+
+/** Whether the request may be retried: idempotent, or the client asked with `x-mesh-retry: always`. */
+export function mayRetry(request: Request): boolean {
+  return IDEMPOTENT.has(request.method) || request.headers.get("x-mesh-retry")?.toLowerCase() === "always";
+}
+
+/**
+ * Buffers the body only when a retry could need it and it is at most
+ * RETRY_BODY_MAX by its Content-Length; otherwise it streams, unretried.
+ */
+export async function planBody(request: Request, wantRetries: boolean): Promise<PlannedBody> {
+  if (request.body === null || request.method === "GET" || request.method === "HEAD") return { body: null, replayable: true };
+  const length = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (wantRetries && Number.isFinite(length) && length <= RETRY_BODY_MAX) return { body: await request.arrayBuffer(), replayable: true };
+  return { body: request.body, replayable: false };
+}
+
+/** The path the origin sees: the route's prefix removed when `strip_prefix` is set. */
+export function forwardPath(path: string, route: CompiledRoute, config: ServiceConfig): string {
+  if (!config.strip_prefix || route.prefix === "/") return path;
+  const prefix = route.prefix.endsWith("/") ? route.prefix.slice(0, -1) : route.prefix;
+  const rest = path.slice(prefix.length);
+  return rest.startsWith("/") ? rest : `/${rest}`;
+}
+
+/** The origin URL for a request: the origin's base path, then the forwarded path and query. */
+export function targetUrl(originBase: string, path: string, search: string): string {
+  return `${originBase}${path}${search}`;
+}
+
+function cookieValue(header: string | null, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/** The affinity key of a `hash` service: the client IP, a header or a cookie (null when absent). */
+export function hashKeyOf(config: ServiceConfig, request: Request, clientIp: string | null): string | null {
+  if (config.load_balancer.policy !== "hash") return null;
+  const on = config.load_balancer.hash_on ?? "ip";
+  if (on === "ip") return clientIp;
+  if (on.startsWith("header:")) return request.headers.get(on.slice(7));
+  return cookieValue(request.headers.get("cookie"), on.slice(7));
+}

@@ -1,0 +1,50 @@
+import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { registry } from "../../src/api/registry-client";
+import { ServiceInput } from "../../src/model/service";
+import { env } from "../helpers/admin";
+
+// The minutely cron is the health loop's watchdog (SPEC §1: cron drives active checks).
+
+const getAlarm = () => runInDurableObject(registry(env), (_i, state) => state.storage.getAlarm());
+
+/** Polls `fn` until it is true; bounded. */
+async function waitFor(fn: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function cron(): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+describe("scheduled()", () => {
+  it("re-arms a lost health-check alarm", async () => {
+    await registry(env).putService("sched-watchdog", ServiceInput.parse({ routes: [{ path_prefix: "/" }], health_check: { interval_s: 60 } }));
+    // Configuring checks runs a first round at once, which re-arms for a minute later.
+    await waitFor(async () => ((await getAlarm()) ?? 0) > Date.now() + 30_000);
+    await runInDurableObject(registry(env), (_i, state) => state.storage.deleteAlarm());
+    expect(await getAlarm()).toBeNull();
+
+    await cron();
+    // Armed again for the service's next round, about a minute away.
+    const alarm = await getAlarm();
+    expect(alarm).not.toBeNull();
+    expect(alarm! - Date.now()).toBeGreaterThan(30_000);
+    expect(alarm! - Date.now()).toBeLessThanOrEqual(66_000);
+  });
+
+  it("leaves no alarm when nothing needs one", async () => {
+    await registry(env).deleteService("sched-watchdog");
+    expect(await registry(env).listServices()).toEqual([]);
+    await runInDurableObject(registry(env), (_i, state) => state.storage.setAlarm(Date.now() + 3_600_000));
+    await cron();
+    expect(await getAlarm()).toBeNull();
+  });
+});
