@@ -4,8 +4,9 @@ import { requestId } from "hono/request-id";
 import { adminApi } from "./api/index";
 import type { AppEnv } from "./app-types";
 import { publicJwks } from "./auth/identity";
-import { authChallenge } from "./auth/middleware";
+import { adminAuth, authChallenge, requireScope } from "./auth/middleware";
 import { MeshError, errorResponse } from "./errors";
+import { dashboardHandler, metricsHandler } from "./observability/endpoints";
 
 /** Maps anything thrown to a MeshError; unknown errors become ERR_INTERNAL (and are logged). */
 export function toMeshError(err: unknown): MeshError {
@@ -33,6 +34,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.get("/_mesh/healthz", (c) => c.json({ status: "ok" }));
   app.get("/_mesh/.well-known/jwks.json", async (c) => c.json(await publicJwks(c.env), 200, { "cache-control": "public, max-age=300" }));
   app.route("/_mesh/api/v1", adminApi());
+  app.get("/_mesh/metrics", adminAuth(), requireScope("read"), metricsHandler);
+  app.get("/_mesh/ui", dashboardHandler);
   app.all("/_mesh/*", (c) => {
     throw new MeshError("ERR_NOT_FOUND", `no such mesh endpoint: ${c.req.method} ${c.req.path}`);
   });

@@ -2,6 +2,8 @@ import { createApp } from "./app";
 import { proxyRequest } from "./proxy/forward";
 import { registry } from "./api/registry-client";
 import type { MeshEnv } from "./config";
+import { flushRecorder } from "./observability/record";
+import { shipLogs } from "./observability/ship";
 
 export { Registry } from "../durable-objects/registry";
 export { LogBuffer } from "../durable-objects/log-buffer";
@@ -22,5 +24,8 @@ export default {
   async scheduled(_controller, env, ctx) {
     // Watchdog: an alarm lost to a crash or deploy is re-armed within a minute.
     ctx.waitUntil(registry(env).ensureAlarm());
+    // Log shipping: this isolate's pending entries first, then every sink not backing off (bounded work per run).
+    await flushRecorder(env);
+    await shipLogs(env);
   },
 } satisfies ExportedHandler<MeshEnv>;

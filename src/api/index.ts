@@ -7,14 +7,19 @@ import { authorize, type Need } from "../auth/scopes";
 import { MeshError } from "../errors";
 import { invalidateRoutes } from "../proxy/forward";
 import { catalogApi } from "./catalog";
+import { logSinksApi } from "./log-sinks";
+import { logsApi } from "./logs";
 import { originsApi } from "./origins";
 import { servicesApi } from "./services";
+import { statsApi } from "./stats";
 import { validationError } from "./validation";
 
 /** Largest admin request body accepted. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const HEARTBEAT = /\/services\/([^/]+)\/origins\/[^/]+\/heartbeat$/;
+/** `POST /log-sinks/{name}/flush` takes no body. */
+const FLUSH = /\/log-sinks\/[^/]+\/flush$/;
 
 /** What a request needs by its method and path: reads, heartbeats, or writes. */
 export function needFor(method: string, path: string): Need {
@@ -32,7 +37,7 @@ const scopes = createMiddleware<AppEnv>(async (c, next) => {
 
 // The validators read a body only when it is declared JSON; anything else must not reach a handler.
 const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
-  const hasBody = ["POST", "PUT", "PATCH"].includes(c.req.method) && !HEARTBEAT.test(c.req.path);
+  const hasBody = ["POST", "PUT", "PATCH"].includes(c.req.method) && !HEARTBEAT.test(c.req.path) && !FLUSH.test(c.req.path);
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (hasBody && type !== "application/json") {
     throw new MeshError("ERR_VALIDATION", "request body must be JSON with content-type: application/json", [
@@ -73,5 +78,8 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   servicesApi(api);
   originsApi(api);
   catalogApi(api);
+  logSinksApi(api);
+  logsApi(api);
+  statsApi(api);
   return api;
 }

@@ -1,0 +1,100 @@
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { StoredSink } from "../../durable-objects/log-buffer";
+import type { AppEnv } from "../app-types";
+import { allowPrivateOrigins } from "../config";
+import { MeshError } from "../errors";
+import { Name } from "../model/common";
+import { LogSinkInput, checkSinkUrl, redactHeaders } from "../model/log-sink";
+import { logBuffer } from "../observability/log-buffer-client";
+import { flushRecorder } from "../observability/record";
+import { flushSink } from "../observability/ship";
+import { ErrorResponse, errorResponses, jsonBody, jsonResponse } from "./schemas";
+
+const SinkParams = z.object({ name: Name.openapi({ param: { name: "name", in: "path" } }) });
+
+const LogSink = LogSinkInput.extend({
+  name: Name,
+  status: z.object({
+    pending: z.number().int(),
+    shipped: z.number().int(),
+    dropped: z.number().int(),
+    consecutive_failures: z.number().int(),
+    last_error: z.string().nullable(),
+    last_attempt_at: z.string().nullable(),
+    last_success_at: z.string().nullable(),
+    next_attempt_at: z.string().nullable(),
+  }),
+}).openapi("LogSink");
+
+const FlushResult = z
+  .object({ sink: z.string(), shipped: z.number().int(), batches: z.number().int(), pending: z.number().int(), error: z.string().nullable() })
+  .openapi("LogSinkFlush");
+
+const notAllowed = { 422: jsonResponse(ErrorResponse, "The sink URL is a private address (ERR_ORIGIN_NOT_ALLOWED)") };
+
+const list = createRoute({
+  method: "get",
+  path: "/log-sinks",
+  summary: "List log sinks with their shipping state (credential-like header values redacted)",
+  responses: { 200: jsonResponse(z.object({ sinks: z.array(LogSink) }), "All sinks"), ...errorResponses },
+});
+
+const put = createRoute({
+  method: "put",
+  path: "/log-sinks/{name}",
+  summary: "Create or replace a log sink; a new sink receives the entries recorded from now on",
+  request: { params: SinkParams, body: jsonBody(LogSinkInput) },
+  responses: { 200: jsonResponse(LogSink, "Replaced"), 201: jsonResponse(LogSink, "Created"), ...errorResponses, ...notAllowed },
+});
+
+const del = createRoute({
+  method: "delete",
+  path: "/log-sinks/{name}",
+  summary: "Delete a log sink",
+  request: { params: SinkParams },
+  responses: { 204: { description: "Deleted" }, ...errorResponses },
+});
+
+const flush = createRoute({
+  method: "post",
+  path: "/log-sinks/{name}/flush",
+  summary: "Ship pending entries to this sink now, even while it backs off; 200 with `error` set if the sink failed",
+  request: { params: SinkParams },
+  responses: { 200: jsonResponse(FlushResult, "What was shipped"), ...errorResponses },
+});
+
+/** A stored sink as the API shows it: header values that look like credentials are redacted. */
+function view(sink: StoredSink) {
+  return { name: sink.name, ...sink.config, headers: redactHeaders(sink.config.headers), status: sink.status };
+}
+
+const missing = (name: string) => new MeshError("ERR_NOT_FOUND", `log sink '${name}' does not exist`);
+
+/** `/log-sinks` routes. */
+export function logSinksApi(api: OpenAPIHono<AppEnv>): void {
+  api.openapi(list, async (c) => c.json({ sinks: (await logBuffer(c.env).sinks()).map(view) }, 200));
+
+  api.openapi(put, async (c) => {
+    const { name } = c.req.valid("param");
+    const input = c.req.valid("json");
+    checkSinkUrl(input.url, { allowPrivate: allowPrivateOrigins(c.env) });
+    const { created, sink } = await logBuffer(c.env).putSink(name, input);
+    return created ? c.json(view(sink), 201) : c.json(view(sink), 200);
+  });
+
+  api.openapi(del, async (c) => {
+    const { name } = c.req.valid("param");
+    if (!(await logBuffer(c.env).deleteSink(name))) throw missing(name);
+    return c.body(null, 204);
+  });
+
+  api.openapi(flush, async (c) => {
+    const { name } = c.req.valid("param");
+    // This isolate's not-yet-flushed entries go first, so "flush" includes what was just recorded here.
+    await flushRecorder(c.env);
+    const result = await flushSink(c.env, name);
+    if (!result) throw missing(name);
+    const pending = (await logBuffer(c.env).sink(name))?.status.pending ?? 0;
+    return c.json({ ...result, pending }, 200);
+  });
+}
