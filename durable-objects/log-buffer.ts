@@ -52,8 +52,8 @@ export class LogBuffer extends DurableObject<Env> {
     return this.store.append(lines, deltas, isolateDropped, Date.now());
   }
 
-  /** The newest request logs, newest first. */
-  tail(limit: number): LogEntry[] {
+  /** The newest request logs, newest first. (Not named `tail`: that is a reserved handler name, not callable over RPC.) */
+  recent(limit: number): LogEntry[] {
     return this.store.tail(limit).map((line) => JSON.parse(line) as LogEntry);
   }
 

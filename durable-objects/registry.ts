@@ -4,6 +4,7 @@ import type { HealthStatus, Origin, OriginInput, OriginPatch } from "../src/mode
 import type { ServiceConfig, ServiceInput } from "../src/model/service";
 import type { Snapshot } from "../src/model/snapshot";
 import { STATUSES } from "../src/model/origin";
+import { applyLease } from "../src/health/lease";
 import { ejectionAllowed } from "../src/health/outlier";
 import type { EjectionReport } from "../src/proxy/passive";
 import { runActiveChecks, sweepDeadlines } from "./health-loop";
@@ -157,7 +158,7 @@ export class Registry extends DurableObject<Env> {
       if (!row) return MISSING_ORIGIN;
       const now = Date.now();
       const health = healthOf(row);
-      const renewed = health.ttl_expired ? { ...health, ttl_expired: false, healthy_since: now } : health;
+      const renewed = row.ttl_s === null ? { ...health, ttl_expired: false } : applyLease(health, "ok", row.ttl_s, now).state;
       const next = { ...row, last_heartbeat_at: now };
       if (commitOrigin(this.store, next, renewed, "ttl: heartbeat received", now)) this.store.bump();
       return { ok: true, value: toOrigin(this.store.originRow(service, id)!) };

@@ -38,6 +38,6 @@ export function logsApi(api: OpenAPIHono<AppEnv>): void {
   api.openapi(tail, async (c) => {
     const { limit } = c.req.valid("query");
     await flushRecorder(c.env);
-    return c.json({ logs: await logBuffer(c.env).tail(limit) }, 200);
+    return c.json({ logs: await logBuffer(c.env).recent(limit) }, 200);
   });
 }

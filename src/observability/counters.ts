@@ -28,13 +28,24 @@ export function statusClass(status: number): string {
   return status >= 100 && status <= 599 ? `${Math.floor(status / 100)}xx` : "other";
 }
 
+/** One label set's histogram deltas: per-bucket (not yet cumulative) counts, `+Inf` last. */
+interface HistogramDelta {
+  family: string;
+  labels: Labels;
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
 /**
- * Counter deltas accumulated in isolate memory between two flushes; a
- * histogram observation adds to its cumulative buckets, `_sum` and `_count`.
+ * Counter deltas accumulated in isolate memory between two flushes. A
+ * histogram observation is one array increment; `drain` turns histograms
+ * into cumulative `_bucket` series (only those above zero), `_sum` and `_count`.
  * @example const c = new Counters(); c.add("mesh_retries_total", { service: "users", origin: "u1" }, 2)
  */
 export class Counters {
   private readonly deltas = new Map<SeriesKey, number>();
+  private readonly histograms = new Map<string, HistogramDelta>();
 
   add(name: string, labels: Labels, value = 1): void {
     if (value === 0) return;
@@ -43,10 +54,15 @@ export class Counters {
   }
 
   observe(family: string, labels: Labels, seconds: number): void {
-    for (const le of LATENCY_BUCKETS_S) if (seconds <= le) this.add(`${family}_bucket`, { ...labels, le: String(le) });
-    this.add(`${family}_bucket`, { ...labels, le: "+Inf" });
-    this.add(`${family}_sum`, labels, seconds);
-    this.add(`${family}_count`, labels);
+    if (!Number.isFinite(seconds)) return;
+    const key = seriesKey(family, labels);
+    let h = this.histograms.get(key);
+    if (!h) this.histograms.set(key, (h = { family, labels, buckets: new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0), sum: 0, count: 0 }));
+    let i = 0;
+    while (i < LATENCY_BUCKETS_S.length && seconds > LATENCY_BUCKETS_S[i]!) i++;
+    h.buckets[i]!++;
+    h.sum += seconds;
+    h.count++;
   }
 
   /** Adds deltas back (after a failed flush). */
@@ -55,11 +71,21 @@ export class Counters {
   }
 
   get size(): number {
-    return this.deltas.size;
+    return this.deltas.size + this.histograms.size;
   }
 
   /** Takes every delta, leaving none. */
   drain(): CounterDeltas {
+    for (const h of this.histograms.values()) {
+      let cumulative = 0;
+      h.buckets.forEach((n, i) => {
+        cumulative += n;
+        this.add(`${h.family}_bucket`, { ...h.labels, le: i < LATENCY_BUCKETS_S.length ? String(LATENCY_BUCKETS_S[i]) : "+Inf" }, cumulative);
+      });
+      this.add(`${h.family}_sum`, h.labels, h.sum);
+      this.add(`${h.family}_count`, h.labels, h.count);
+    }
+    this.histograms.clear();
     const out = [...this.deltas];
     this.deltas.clear();
     return out;

@@ -47,6 +47,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   th { font-size: 12px; color: var(--muted); font-weight: 600; }
   td.num, th.num { text-align: right; }
   td.wrap { white-space: normal; word-break: break-all; }
+  td.clip { max-width: 240px; overflow: hidden; text-overflow: ellipsis; }
   tr:last-child td { border-bottom: 0; }
   .pill { display: inline-flex; align-items: center; gap: 6px; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; color: #fff; }
   .pill::before { content: ""; width: 7px; height: 7px; border-radius: 50%; background: rgba(255,255,255,.85); }
@@ -88,7 +89,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   <div id="dash" class="hidden">
     <div class="cards">
       <div class="card"><div class="label">Services</div><div class="value" id="c-services">–</div></div>
-      <div class="card"><div class="label">Origins healthy</div><div class="value" id="c-origins">–</div></div>
+      <div class="card"><div class="label">Origins routable</div><div class="value" id="c-origins">–</div></div>
       <div class="card"><div class="label">Requests / s</div><div class="value" id="c-rate">–</div></div>
       <div class="card"><div class="label">Errors (5xx)</div><div class="value" id="c-errors">–</div></div>
       <div class="card"><div class="label">Logs buffered</div><div class="value" id="c-logs">–</div></div>
@@ -221,7 +222,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
         var row = el("tr", { cls: "origin s-" + o.status + "-row", "data-origin": s.name + "/" + o.id, "data-status": o.status }, [
           el("td", {}, [pill(o.status)]),
           el("td", { cls: "mono", text: o.id }),
-          el("td", { cls: "mono wrap", text: o.url }),
+          el("td", { cls: "mono clip", title: o.url, text: o.url }),
           el("td", { text: o.zone || "–" }),
           el("td", { cls: "num", text: String(o.weight) }),
           el("td", { cls: "num", text: w ? fmt(w.rate, 2) : "–" }),
@@ -229,7 +230,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
           el("td", { cls: "num", text: w && w.p50 !== null ? ms(w.p50) : "–" }),
           el("td", { cls: "num", text: w && w.p99 !== null ? ms(w.p99) : "–" }),
           el("td", { cls: "num", text: String(o.requests) }),
-          el("td", {}, [check]),
+          el("td", { cls: "clip" }, [check]),
         ]);
         body.appendChild(row);
       });

@@ -3,7 +3,7 @@ import { registry } from "../api/registry-client";
 import type { MeshEnv } from "../config";
 import { STATUSES, type HealthStatus } from "../model/origin";
 import type { ServiceConfig } from "../model/service";
-import { type CounterDeltas, parseSeriesKey } from "./counters";
+import { type CounterDeltas, LATENCY_BUCKETS_S, parseSeriesKey, seriesKey } from "./counters";
 import { logBuffer } from "./log-buffer-client";
 import type { Family, Sample } from "./prometheus";
 import { flushRecorder } from "./record";
@@ -78,6 +78,7 @@ export function metricFamilies(m: MeshMetrics): Family[] {
     const family = stored.has(name) ? name : name.replace(/_(bucket|sum|count)$/, "");
     stored.get(family)?.push({ name, labels, value });
   }
+  for (const f of STORED) if (f.type === "histogram") fillBuckets(f.name, stored.get(f.name)!);
   const perOrigin = (o: OriginState) => ({ service: o.service, origin: o.id });
   const perSink = (fn: (s: BufferStats["sinks"][number]) => number) => m.buffer.sinks.map((s) => ({ name: "", labels: { sink: s.name }, value: fn(s) }));
   const families: Family[] = [
@@ -106,4 +107,15 @@ export function metricFamilies(m: MeshMetrics): Family[] {
   ];
   // Samples built above leave `name` empty: it is the family's own name.
   return families.map((f) => ({ ...f, samples: f.samples.map((s) => (s.name === "" ? { ...s, name: f.name } : s)) }));
+}
+
+/** Only buckets that saw an observation are stored; the rest of every label set's buckets are 0 (buckets are cumulative). */
+function fillBuckets(family: string, samples: Sample[]): void {
+  const present = new Set(samples.filter((s) => s.name.endsWith("_bucket")).map((s) => seriesKey(s.name, s.labels)));
+  for (const { labels } of samples.filter((s) => s.name === `${family}_count`)) {
+    for (const le of [...LATENCY_BUCKETS_S.map(String), "+Inf"]) {
+      const bucket = { name: `${family}_bucket`, labels: { ...labels, le }, value: 0 };
+      if (!present.has(seriesKey(bucket.name, bucket.labels))) samples.push(bucket);
+    }
+  }
 }

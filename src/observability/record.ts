@@ -37,7 +37,10 @@ export const PENDING_MAX = 10_000;
 let pending: RequestOutcome[] = [];
 const counters = new Counters();
 let isolateDropped = 0;
-let timerArmed = false;
+/** After a failed flush, batches wait for the timer until then, so an unreachable buffer is not called per request. */
+let retryAfter = 0;
+/** When the pending flush timer was armed; 0 when none is. */
+let timerArmedAt = 0;
 let registryCallsSent = 0;
 
 /**
@@ -51,13 +54,17 @@ export function recordRequest(env: MeshEnv, ctx: ExecutionContext, outcome: Requ
   if (pending.length < PENDING_MAX) pending.push(outcome);
   else isolateDropped++;
   countOutcome(counters, outcome);
-  if (pending.length >= FLUSH_ENTRIES) {
+  const now = Date.now();
+  if (pending.length >= FLUSH_ENTRIES && now >= retryAfter) {
     ctx.waitUntil(flushRecorder(env));
-  } else if (!timerArmed) {
-    timerArmed = true;
+    return;
+  }
+  // A timer whose request context was torn down never fires: after a while, arm a new one.
+  if (timerArmedAt === 0 || now - timerArmedAt > 10 * FLUSH_DELAY_MS) {
+    timerArmedAt = now;
     ctx.waitUntil(
       new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS)).then(() => {
-        timerArmed = false;
+        timerArmedAt = 0;
         return flushRecorder(env);
       }),
     );
@@ -87,6 +94,7 @@ export async function flushRecorder(env: MeshEnv): Promise<void> {
     await logBuffer(env).append(lines, deltas, dropped);
   } catch (err) {
     console.error("request log flush failed; keeping the batch for the next flush", err);
+    retryAfter = Date.now() + FLUSH_DELAY_MS;
     const room = Math.max(0, PENDING_MAX - pending.length);
     isolateDropped += dropped + Math.max(0, batch.length - room);
     pending = batch.slice(Math.max(0, batch.length - room)).concat(pending);

@@ -87,8 +87,9 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     const now = Date.now();
     const remaining = deadline - now;
     if (remaining <= 0) break;
-    const untried = chosen.set.endpoints.filter((e) => !tried.has(e.id));
-    const pick = service.balancer.pick(untried.length > 0 ? untried : chosen.set.endpoints, { rng: Math.random, now, hashKey });
+    const all = chosen.set.endpoints;
+    const untried = tried.size === 0 ? all : all.filter((e) => !tried.has(e.id));
+    const pick = service.balancer.pick(untried.length > 0 ? untried : all, { rng: Math.random, now, hashKey });
     if (!pick) break;
     const origin = chosen.set.origins.get(pick.id)!;
     tried.add(pick.id);

@@ -133,15 +133,18 @@ describe("health checks and leases, end to end", () => {
     await mesh.admin("PUT", "/services/flappy/origins/f", { url: flappy.url });
     await timeUntil("flappy", "f", "healthy", 8_000);
     const checksBefore = flappy.healthCount;
+    // Every third check the origin receives fails (the harness counts them).
+    const failuresSince = () => Math.floor(flappy.healthCount / 3) - Math.floor(checksBefore / 3);
     const seen = new Set<string>();
-    const until = Date.now() + 8_000;
-    while (Date.now() < until) {
+    const started = Date.now();
+    // At least 8 s and at least two failed checks; bounded at 15 s.
+    while ((Date.now() - started < 8_000 || failuresSince() < 2) && Date.now() - started < 15_000) {
       seen.add((await status("flappy", "f")) ?? "missing");
       await sleep(200);
     }
     const checks = flappy.healthCount - checksBefore;
-    console.log(`flapping: ${checks} checks in 8 s, statuses seen: ${[...seen].join(", ")}`);
-    expect(checks).toBeGreaterThanOrEqual(6); // at least two failures happened
+    console.log(`flapping: ${checks} checks (${failuresSince()} failed) in ${((Date.now() - started) / 1000).toFixed(1)} s, statuses seen: ${[...seen].join(", ")}`);
+    expect(failuresSince()).toBeGreaterThanOrEqual(2);
     expect([...seen]).toEqual(["healthy"]);
     expect((await events("flappy")).map((e) => `${e.from}->${e.to}`)).toEqual(["unknown->healthy"]);
   });
@@ -162,7 +165,7 @@ describe("health checks and leases, end to end", () => {
     await waitFor(async () => (await status("leased", "l")) === "unhealthy", { timeoutMs: 6_000, what: "the lease to expire" });
     const expiredAfter = (performance.now() - lastBeat) / 1000;
     console.log(`ttl: unhealthy ${expiredAfter.toFixed(2)} s after the last heartbeat (ttl_s 2)`);
-    expect(expiredAfter).toBeGreaterThanOrEqual(2);
+    expect(expiredAfter).toBeGreaterThanOrEqual(1.9); // the heartbeat's own round trip comes off
     expect(expiredAfter).toBeLessThan(4);
     expect((await events("leased"))[0]).toMatchObject({ origin: "l", from: "unknown", to: "unhealthy", reason: "ttl: no heartbeat for 2s" });
 
@@ -173,7 +176,7 @@ describe("health checks and leases, end to end", () => {
     });
     const goneAfter = (performance.now() - lastBeat) / 1000;
     console.log(`ttl: deregistered ${goneAfter.toFixed(2)} s after the last heartbeat (10 × ttl_s = 20 s)`);
-    expect(goneAfter).toBeGreaterThanOrEqual(20);
+    expect(goneAfter).toBeGreaterThanOrEqual(19.9);
     expect(goneAfter).toBeLessThan(23);
     expect((await events("leased"))[0]).toMatchObject({ origin: "l", from: "unhealthy", to: "deregistered", reason: expect.stringMatching(/^ttl: no heartbeat for 2\ds, deregistered$/) });
     expect((await mesh.admin("GET", "/services/leased/origins")).json.origins).toEqual([]);

@@ -47,6 +47,11 @@ describe("runCheck against a real origin", () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it("times out a body that never ends while looking for body_contains", async () => {
+    const result = await run(check({ path: "/healthz?stall=1&body=warming", body_contains: "ready", timeout_ms: 300 }));
+    expect(result).toMatchObject({ ok: false, error: "timeout after 300ms" });
+  });
+
   it("reports a refused connection as a connect failure", async () => {
     const result = await run(check({}), `http://127.0.0.1:${inject("closedPort")}`);
     expect(result.ok).toBe(false);

@@ -19,7 +19,8 @@ const MAX_DELAY_MS = 10_000;
  * `?status=` (else a `/status/NNN` path segment, which lets an origin's
  * base URL fix its answer, else 200), `?delay=` (ms before answering, at
  * most 10 s) and `?body=` (default `path=<path and query as received>`, so
- * a test can see which URL was called). `/__close` destroys the socket.
+ * a test can see which URL was called); `?stall` sends the headers and the
+ * body but never ends the response. `/__close` destroys the socket.
  */
 function answer(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? "/", "http://origin.invalid");
@@ -30,8 +31,12 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
   const status = Number(url.searchParams.get("status") ?? /\/status\/(\d{3})(\/|$)/.exec(url.pathname)?.[1] ?? 200);
   const delay = Math.min(Number(url.searchParams.get("delay") ?? 0), MAX_DELAY_MS);
   const body = url.searchParams.get("body") ?? `path=${req.url}`;
+  const stall = url.searchParams.has("stall");
   const timer = setTimeout(() => {
-    if (!res.destroyed) res.writeHead(status, { "content-type": "text/plain" }).end(body);
+    if (res.destroyed) return;
+    res.writeHead(status, { "content-type": "text/plain" });
+    if (stall) res.write(body);
+    else res.end(body);
   }, delay);
   res.once("close", () => clearTimeout(timer));
 }

@@ -114,7 +114,7 @@ describe("Registry alarm: active checks", () => {
     await reg.putService("svc", checked({ healthy_threshold: 1 }));
     const health = await waitFor(async () => {
       const h = await healthOfOrigin(reg, "svc", "o");
-      return h.status === "healthy" && h;
+      return h.status === "healthy" ? h : null;
     }, "the first check");
     expect(health.last_check).not.toBeNull();
   });
@@ -158,7 +158,6 @@ describe("Registry alarm: the loop stays alive", () => {
     expect(ran).toBe(3);
     expect(logged).toHaveBeenCalledWith(expect.stringContaining("health: check of svc/b failed"));
     logged.mockRestore();
-    expect((await runInDurableObject(reg, (_i, state) => state.storage.sql.exec(`SELECT id, health FROM origins ORDER BY id`).toArray())).map((r) => r.id)).toEqual(["a", "b", "c"]);
     for (const id of ["a", "c"]) {
       const row = await runInDurableObject(reg, (_i, state) => new RegistryStore(state.storage).originRow("svc", id)!);
       expect(healthOf(row).last_check_at).not.toBeNull();

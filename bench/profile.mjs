@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// CPU profile of the mesh's data plane under load: the mesh on workerd with
+// its V8 inspector on 127.0.0.1, five nginx static origins, wrk for a bounded
+// time, V8's sampling profiler through the inspector protocol. Prints the
+// functions with the most self time and the src/ functions with the most
+// total time, mapped back to TypeScript through the bundle's source map, and
+// saves the .cpuprofile (open it in Chrome DevTools) in --out.
+//
+//   npm run bench:profile [-- --seconds 8 --policy round_robin --out DIR]
+import { writeFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { SourceMap } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { configureService } from "./lib/admin.mjs";
+import { mesh } from "./lib/contestants.mjs";
+import { runWrk } from "./lib/load.mjs";
+import { startStaticOrigin } from "./lib/peers.mjs";
+import { freePort, waitForHttp } from "./lib/procs.mjs";
+import { bundleMesh } from "./lib/workerd.mjs";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "8" },
+    policy: { type: "string", default: "round_robin" },
+    connections: { type: "string", default: "32" },
+    top: { type: "string", default: "25" },
+    out: { type: "string" },
+  },
+});
+const seconds = Math.min(60, Number(values.seconds));
+const top = Number(values.top);
+
+const dir = await mkdtemp(join(tmpdir(), "flaremesh-profile-"));
+const stoppers = [];
+try {
+  const bundle = await bundleMesh(dir);
+  const ports = await Promise.all(Array.from({ length: 5 }, () => freePort()));
+  const origins = ports.map((p) => `http://127.0.0.1:${p}`);
+  const origin = await startStaticOrigin({ dir: join(dir, "origin"), ports });
+  stoppers.push(() => origin.stop());
+  await waitForHttp(`${origins[0]}/`, { proc: origin });
+  const inspectorPort = await freePort();
+  const m = await mesh({ dir, bundle }, { inspectorPort });
+  stoppers.push(m.stop);
+  await configureService(m.admin, "prof", "prof.bench", values.policy, origins);
+  const url = `${m.url}/`;
+  await runWrk({ url, host: "prof.bench", durationS: 2 });
+
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
+  const cdp = await connect(targets.find((t) => t.id === "mesh").webSocketDebuggerUrl);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+  await cdp.send("Profiler.start");
+  const load = await runWrk({ url, host: "prof.bench", durationS: seconds, connections: Number(values.connections), pids: m.pids });
+  const { profile } = await cdp.send("Profiler.stop");
+  cdp.close();
+
+  const map = new SourceMap(JSON.parse(await readFile(`${bundle.modules[0].path}.map`, "utf8")));
+  const report = analyse(profile, map, bundle.modules[0].name);
+  console.log(`${load.rps} req/s under the profiler, ${load.cpu_s_per_1k} CPU s per 1,000 requests (whole workerd process)\n`);
+  console.log(`Self time (share of samples in the isolate's JS thread):`);
+  for (const r of report.self.slice(0, top)) console.log(`${pct(r.share)}  ${r.name}  ${r.where}`);
+  console.log(`\nTotal time of functions in src/ and durable-objects/ (with everything they call):`);
+  for (const r of report.total.slice(0, top)) console.log(`${pct(r.share)}  ${r.name}  ${r.where}`);
+  if (values.out) {
+    const file = join(values.out, `mesh-${values.policy}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    console.log(`\nprofile saved: ${file}`);
+  }
+} finally {
+  for (const stop of stoppers.reverse()) await stop();
+  await rm(dir, { recursive: true, force: true });
+}
+
+function pct(v) {
+  return `${(v * 100).toFixed(1).padStart(5)}%`;
+}
+
+/** Self and total sample shares per function, located in the original sources. */
+function analyse(profile, map, bundleName) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const where = (cf) => {
+    if (!cf.url.endsWith(bundleName)) return cf.url ? cf.url.split("/").pop() : "";
+    const e = map.findEntry(cf.lineNumber, cf.columnNumber);
+    if (!e || !e.originalSource) return "";
+    const src = e.originalSource.replace(/^.*?\/(src|durable-objects|node_modules)\//, "$1/");
+    return `${src}:${e.originalLineNumber + 1}`;
+  };
+  const keyOf = (n) => {
+    const cf = n.callFrame;
+    return `${cf.functionName || "(anonymous)"}\t${where(cf)}`;
+  };
+  const self = new Map();
+  const total = new Map();
+  const counted = profile.samples.length;
+  for (const id of profile.samples) {
+    const node = byId.get(id);
+    const k = keyOf(node);
+    self.set(k, (self.get(k) ?? 0) + 1);
+    const seen = new Set();
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const key = keyOf(byId.get(cur));
+      if (seen.has(key)) continue;
+      seen.add(key);
+      total.set(key, (total.get(key) ?? 0) + 1);
+    }
+  }
+  const rows = (m, filter = () => true) =>
+    [...m]
+      .map(([k, v]) => {
+        const [name, w] = k.split("\t");
+        return { name, where: w, share: v / counted };
+      })
+      .filter(filter)
+      .sort((a, b) => b.share - a.share);
+  return { self: rows(self), total: rows(total, (r) => /^(src|durable-objects)\//.test(r.where)) };
+}
+
+/** A minimal Chrome DevTools Protocol client over the WebSocket Node 22 has built in. */
+function connect(wsUrl) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl);
+    let next = 1;
+    const pending = new Map();
+    ws.onmessage = (ev) => {
+      const msg = JSON.parse(typeof ev.data === "string" ? ev.data : Buffer.from(ev.data).toString("utf8"));
+      const p = pending.get(msg.id);
+      if (!p) return;
+      pending.delete(msg.id);
+      if (msg.error) p.reject(new Error(`${msg.error.message}`));
+      else p.resolve(msg.result);
+    };
+    ws.onerror = () => reject(new Error(`inspector connection to ${wsUrl} failed`));
+    ws.onopen = () =>
+      resolve({
+        send: (method, params = {}) =>
+          new Promise((res, rej) => {
+            const id = next++;
+            pending.set(id, { resolve: res, reject: rej });
+            ws.send(JSON.stringify({ id, method, params }));
+            setTimeout(() => {
+              if (pending.delete(id)) rej(new Error(`${method}: no answer from the inspector`));
+            }, 30_000);
+          }),
+        close: () => ws.close(),
+      });
+  });
+}

@@ -1,0 +1,82 @@
+// Scenario 2, the Buoyant test: five node origins answering in 5 ms; during
+// the middle half of a run one of them answers in 50 ms (10×). Per contestant:
+// an all-healthy baseline run, then the run with the slow origin; p99, p99.9
+// and the share of requests answered with success within the 1 s client
+// timeout. The mesh runs all three of its load-aware and naive policies.
+import { configureService } from "../lib/admin.mjs";
+import { haproxy, mesh, nginx } from "../lib/contestants.mjs";
+import { runOpenLoop } from "../lib/load.mjs";
+import { startNodeOrigins } from "../lib/origins.mjs";
+import { waitForHttp } from "../lib/procs.mjs";
+
+const BASE_MS = 5;
+const SLOW_MS = 50;
+
+/** Runs scenario 2 and returns its rows. */
+export async function slowOrigin(run) {
+  const p = run.params.slowOrigin;
+  const origins = await startNodeOrigins({ count: 5, latencyMs: BASE_MS });
+  const urls = origins.map((o) => o.url);
+  const stoppers = origins.map((o) => o.stop);
+  try {
+    const m = await mesh(run);
+    stoppers.push(m.stop);
+    const policies = [
+      ["round_robin", "rr"],
+      ["least_request", "lr"],
+      ["ewma", "ewma"],
+    ];
+    const contestants = [];
+    for (const [policy, short] of policies) {
+      await configureService(m.admin, `slow-${short}`, `${short}.slow.bench`, policy, urls);
+      contestants.push(m.contestant(`flaremesh ${policy}`, `${short}.slow.bench`));
+    }
+    await waitForHttp(`${m.url}/`, { headers: { host: "rr.slow.bench" } });
+    const n = await nginx(run, urls, "least_conn");
+    const h = await haproxy(run, urls, "leastconn");
+    stoppers.push(n.stop, h.stop);
+    contestants.push(n, h);
+
+    const rows = [];
+    for (const c of contestants) {
+      const base = await runOpenLoop({ url: c.url, host: c.host, rate: p.rate, durationS: p.baselineS, pids: c.pids, raw: false });
+      const slowFrom = p.slowS * 0.25;
+      const slowTo = p.slowS * 0.75;
+      const slowed = await runOpenLoop({
+        url: c.url,
+        host: c.host,
+        rate: p.rate,
+        durationS: p.slowS,
+        pids: c.pids,
+        raw: false,
+        at: [
+          [slowFrom, () => origins[0].set({ latencyMs: SLOW_MS })],
+          [slowTo, () => origins[0].set({ latencyMs: BASE_MS })],
+        ],
+      });
+      origins[0].set({ latencyMs: BASE_MS });
+      run.log(`slow origin: ${c.name}: baseline p99 ${base.latency_ms.p99} ms, slowed p99 ${slowed.latency_ms.p99} ms, p99.9 ${slowed.latency_ms.p999} ms`);
+      rows.push({
+        name: c.name,
+        baseline: brief(base),
+        slowed: brief(slowed),
+        p99_vs_baseline: base.latency_ms.p99 ? Math.round((slowed.latency_ms.p99 / base.latency_ms.p99) * 100) / 100 : null,
+      });
+    }
+    return { origins: `5 × node (one process each), ${BASE_MS} ms; one at ${SLOW_MS} ms for the middle half of each slowed run`, rate: p.rate, baseline_s: p.baselineS, slowed_s: p.slowS, rows };
+  } finally {
+    for (const o of origins) o.set({ latencyMs: BASE_MS });
+    for (const stop of stoppers.reverse()) await stop();
+  }
+}
+
+function brief(r) {
+  return {
+    requests: r.requests,
+    errors: r.error_count,
+    success_within_1s: r.success_within_timeout,
+    latency_ms: r.latency_ms,
+    send_lag_p99_ms: r.send_lag_ms.p99,
+    cpu_s_per_1k: r.cpu_s_per_1k,
+  };
+}
