@@ -2,6 +2,9 @@
 // stubs the Worker makes (src/api/registry-client.ts makes one per registry
 // RPC) and answers them at GET /__bench/calls. Nothing else changes: the
 // request goes to the mesh's own fetch handler with the same env otherwise.
+// Diagnostic only: with BENCH_STUB_LOG_BUFFER = "true" the LOG_BUFFER stub
+// accepts every call and does nothing, to measure what the request-log
+// pipeline's Durable Object writes cost the process.
 import mesh from "./index.js";
 export * from "./index.js";
 
@@ -24,11 +27,21 @@ function counting(namespace, name) {
   });
 }
 
+const noop = new Proxy({}, { get: () => async () => ({}) });
+const stubNamespace = {
+  idFromName: () => "stub",
+  get: () => {
+    calls.LOG_BUFFER++;
+    return noop;
+  },
+};
+
 function wrapEnv(env) {
   let out = wrapped.get(env);
   if (out === undefined) {
     out = { ...env };
     for (const name of ["REGISTRY", "LOG_BUFFER"]) if (env[name]) out[name] = counting(env[name], name);
+    if (env.BENCH_STUB_LOG_BUFFER === "true") out.LOG_BUFFER = stubNamespace;
     wrapped.set(env, out);
   }
   return out;

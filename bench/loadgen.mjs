@@ -3,12 +3,14 @@
 // due time, not from when it was sent: a stalled server is charged for every
 // request it delayed (no coordinated omission, as in wrk2). Bounded: at most
 // `rate × duration` requests (≤ 200,000), each aborted `timeout` ms after it
-// was due, and the whole run stops by `duration + timeout + 5 s`.
+// was due, and the whole run stops by `warmup + duration + timeout + 5 s`.
+// The first `warmup` seconds (default 1) are sent at the same rate and not
+// counted: they warm the generator, its connections and the contestant.
 //
-//   node bench/loadgen.mjs --url http://127.0.0.1:8080/ --rate 500 --duration 20 [--host h] [--timeout 1000] [--raw]
+//   node bench/loadgen.mjs --url http://127.0.0.1:8080/ --rate 500 --duration 20 [--host h] [--timeout 1000] [--warmup 1] [--raw]
 //
 // Started with an IPC channel it sends { type: "started" } when the first
-// request is due and { type: "result", … } at the end; otherwise it prints
+// measured request is due and { type: "result", … } at the end; otherwise it prints
 // the result as JSON on stdout.
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     host: { type: "string" },
     "max-sockets": { type: "string", default: "256" },
     raw: { type: "boolean", default: false },
+    warmup: { type: "string", default: "1" },
   },
 });
 
@@ -32,6 +35,9 @@ const rate = Number(values.rate);
 const durationS = Number(values.duration);
 const timeoutMs = Number(values.timeout);
 const n = Math.min(MAX_REQUESTS, Math.round(rate * durationS));
+// Requests before the measured window, at the same rate: they warm the generator's JIT and
+// connections and the contestant's, and are not counted.
+const warm = Math.min(MAX_REQUESTS, Math.round(rate * Number(values.warmup)));
 if (!(n > 0) || target.hostname !== "127.0.0.1") {
   console.error("loadgen: need --rate and --duration > 0, and a URL on 127.0.0.1");
   process.exit(2);
@@ -41,15 +47,18 @@ const agent = new Agent({ keepAlive: true, maxSockets: Number(values["max-socket
 const headers = values.host ? { host: values.host } : {};
 
 // Per request: latency from its due time (ms), from its dispatch (ms), status (0 = network error, -1 = timeout).
-const latency = new Float64Array(n);
-const service = new Float64Array(n);
-const lag = new Float64Array(n);
-const status = new Int16Array(n);
+const total = warm + n;
+const latency = new Float64Array(total);
+const service = new Float64Array(total);
+const lag = new Float64Array(total);
+const status = new Int16Array(total);
 let finished = 0;
 let started = 0;
 
 const now = () => performance.now();
 const t0 = now() + 20;
+// The measured window opens with request `warm`.
+const measuredFrom = t0 + warm * interval;
 
 function fire(i, due) {
   const sent = now();
@@ -63,7 +72,7 @@ function fire(i, due) {
     latency[i] = code === -1 ? Math.max(timeoutMs, end - due) : end - due;
     service[i] = end - sent;
     status[i] = code;
-    if (++finished === n) finish();
+    if (++finished === total) finish();
   };
   const req = request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: "GET", agent, headers }, (res) => {
     res.on("data", () => {});
@@ -78,23 +87,30 @@ function fire(i, due) {
   req.end();
 }
 
+let announced = false;
 function tick() {
   const t = now();
-  while (started < n && t0 + started * interval <= t) {
+  while (started < total && t0 + started * interval <= t) {
+    if (started === warm && !announced) {
+      announced = true;
+      process.send?.({ type: "started" });
+    }
     fire(started, t0 + started * interval);
     started++;
   }
-  if (started < n) setTimeout(tick, Math.max(0, t0 + started * interval - now() - 0.2));
+  if (started < total) setTimeout(tick, Math.max(0, t0 + started * interval - now() - 0.2));
 }
 
 // Hard stop: whatever is still open is reported as timed out.
 const hardStop = setTimeout(() => {
-  for (let i = 0; i < n; i++) if (status[i] === 0 && latency[i] === 0) {
-    latency[i] = timeoutMs;
-    status[i] = -1;
+  for (let i = 0; i < total; i++) {
+    if (status[i] === 0 && latency[i] === 0) {
+      latency[i] = timeoutMs;
+      status[i] = -1;
+    }
   }
   finish();
-}, durationS * 1000 + timeoutMs + 5000);
+}, (measuredFrom - now()) + durationS * 1000 + timeoutMs + 5000);
 
 let done = false;
 function finish() {
@@ -102,12 +118,13 @@ function finish() {
   done = true;
   clearTimeout(hardStop);
   agent.destroy();
-  const result = summarize({ latency, service, lag, status, interval, t0: 0, timeoutMs, n });
+  const m = (a) => a.subarray(warm);
+  const result = summarize({ latency: m(latency), service: m(service), lag: m(lag), status: m(status), interval, timeoutMs, n });
   result.rate = rate;
   result.duration_s = durationS;
   // Raw latencies (µs, integers) and statuses let the caller pool several runs.
   if (values.raw) {
-    result.raw = { latency_us: Array.from(latency, (v) => Math.round(v * 1000)), status: Array.from(status) };
+    result.raw = { latency_us: Array.from(m(latency), (v) => Math.round(v * 1000)), status: Array.from(m(status)) };
   }
   if (process.send) process.send({ type: "result", result }, () => process.exit(0));
   else {
@@ -116,7 +133,4 @@ function finish() {
   }
 }
 
-setTimeout(() => {
-  process.send?.({ type: "started" });
-  tick();
-}, Math.max(0, t0 - now()));
+setTimeout(tick, Math.max(0, t0 - now()));

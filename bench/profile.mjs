@@ -5,8 +5,12 @@
 // functions with the most self time and the src/ functions with the most
 // total time, mapped back to TypeScript through the bundle's source map, and
 // saves the .cpuprofile (open it in Chrome DevTools) in --out.
+// Then an A/B in interleaved rounds: the mesh as it is, the mesh behind the
+// bench's counting wrapper, the same with the request-log Durable Object
+// stubbed out (bench/count-rpc.js), and the bare passthrough Worker, to show
+// what the log pipeline costs on this one-thread runtime.
 //
-//   npm run bench:profile [-- --seconds 8 --policy round_robin --out DIR]
+//   node bench/profile.mjs [--seconds 8] [--policy round_robin] [--rounds 3] [--out DIR]
 import { writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { SourceMap } from "node:module";
@@ -14,10 +18,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { configureService } from "./lib/admin.mjs";
-import { mesh } from "./lib/contestants.mjs";
+import { mesh, passthrough } from "./lib/contestants.mjs";
 import { runWrk } from "./lib/load.mjs";
 import { startStaticOrigin } from "./lib/peers.mjs";
 import { freePort, waitForHttp } from "./lib/procs.mjs";
+import { median } from "./lib/stats.mjs";
 import { bundleMesh } from "./lib/workerd.mjs";
 
 const { values } = parseArgs({
@@ -26,11 +31,14 @@ const { values } = parseArgs({
     policy: { type: "string", default: "round_robin" },
     connections: { type: "string", default: "32" },
     top: { type: "string", default: "25" },
+    rounds: { type: "string", default: "3" },
+    passthrough: { type: "boolean", default: false },
     out: { type: "string" },
   },
 });
 const seconds = Math.min(60, Number(values.seconds));
 const top = Number(values.top);
+const rounds = Math.min(10, Number(values.rounds));
 
 const dir = await mkdtemp(join(tmpdir(), "flaremesh-profile-"));
 const stoppers = [];
@@ -42,14 +50,20 @@ try {
   stoppers.push(() => origin.stop());
   await waitForHttp(`${origins[0]}/`, { proc: origin });
   const inspectorPort = await freePort();
-  const m = await mesh({ dir, bundle }, { inspectorPort });
+  let m;
+  if (values.passthrough) {
+    const pt = await passthrough({ dir, bundle }, origins, { inspectorPort });
+    m = { ...pt, url: pt.url.slice(0, -1) };
+  } else {
+    m = await mesh({ dir, bundle }, { inspectorPort });
+    await configureService(m.admin, "prof", "prof.bench", values.policy, origins);
+  }
   stoppers.push(m.stop);
-  await configureService(m.admin, "prof", "prof.bench", values.policy, origins);
   const url = `${m.url}/`;
   await runWrk({ url, host: "prof.bench", durationS: 2 });
 
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
-  const cdp = await connect(targets.find((t) => t.id === "mesh").webSocketDebuggerUrl);
+  const cdp = await connect(targets[0].webSocketDebuggerUrl);
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
   await cdp.send("Profiler.start");
@@ -65,9 +79,40 @@ try {
   console.log(`\nTotal time of functions in src/ and durable-objects/ (with everything they call):`);
   for (const r of report.total.slice(0, top)) console.log(`${pct(r.share)}  ${r.name}  ${r.where}`);
   if (values.out) {
-    const file = join(values.out, `mesh-${values.policy}.cpuprofile`);
+    const file = join(values.out, values.passthrough ? "passthrough.cpuprofile" : `mesh-${values.policy}.cpuprofile`);
     writeFileSync(file, JSON.stringify(profile));
     console.log(`\nprofile saved: ${file}`);
+  }
+  await m.stop();
+  if (rounds > 0) {
+    // A/B: interleaved rounds of wrk against four variants.
+    const run = { dir, bundle };
+    const variants = [];
+    for (const [name, opts] of [
+      ["mesh", {}],
+      ["mesh + counting wrapper", { countRpc: true }],
+      ["mesh + counting wrapper, log buffer stubbed", { countRpc: true, extraVars: { BENCH_STUB_LOG_BUFFER: "true" } }],
+    ]) {
+      const v = await mesh(run, opts);
+      stoppers.push(v.stop);
+      await configureService(v.admin, "prof", "prof.bench", values.policy, origins);
+      variants.push({ name, url: `${v.url}/`, host: "prof.bench", pids: v.pids });
+    }
+    const pt = await passthrough(run, origins);
+    stoppers.push(pt.stop);
+    variants.push({ name: "workerd passthrough", url: pt.url, pids: pt.pids });
+    const got = new Map(variants.map((v) => [v.name, []]));
+    for (const v of variants) await runWrk({ url: v.url, host: v.host, durationS: 1 });
+    for (let r = 0; r < rounds; r++) {
+      for (const v of [...variants.slice(r % variants.length), ...variants.slice(0, r % variants.length)]) {
+        got.get(v.name).push(await runWrk({ url: v.url, host: v.host, durationS: 4, connections: Number(values.connections), pids: v.pids }));
+      }
+    }
+    console.log(`\nA/B, median of ${rounds} interleaved wrk rounds of 4 s:`);
+    for (const v of variants) {
+      const rs = got.get(v.name);
+      console.log(`${String(median(rs.map((x) => x.rps))).padStart(6)} req/s  ${median(rs.map((x) => x.cpu_s_per_1k)).toFixed(3)} CPU s/1k req  ${v.name}`);
+    }
   }
 } finally {
   for (const stop of stoppers.reverse()) await stop();
@@ -88,7 +133,7 @@ function analyse(profile, map, bundleName) {
     const e = map.findEntry(cf.lineNumber, cf.columnNumber);
     if (!e || !e.originalSource) return "";
     const src = e.originalSource.replace(/^.*?\/(src|durable-objects|node_modules)\//, "$1/");
-    return `${src}:${e.originalLineNumber + 1}`;
+    return `${src}:${(e.originalLine ?? e.originalLineNumber) + 1}`;
   };
   const keyOf = (n) => {
     const cf = n.callFrame;

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { latencyChart } from "./lib/chart.mjs";
+import { setOpenLoopWarmup } from "./lib/load.mjs";
 import { machineLoad } from "./lib/procs.mjs";
 import { markdown } from "./lib/report.mjs";
 import { ROOT, bundleMesh, workerdVersion } from "./lib/workerd.mjs";
@@ -28,13 +29,15 @@ import { slowOrigin } from "./scenarios/slow-origin.mjs";
 const PARAMS = {
   full: {
     deadlineS: 900,
-    overhead: { warmS: 2, peakRounds: 3, peakS: 5, connections: 32, fixedRounds: 2, fixedS: 10, rate: 250 },
-    slowOrigin: { rate: 200, baselineS: 10, slowS: 20 },
-    killedOrigin: { rate: 200, seconds: 15, latencyMs: 5 },
-    controlPlane: { rate: 250, rpcS: 10, probes: 5, writesS: 5, bigOrigins: 10_000, bigConcurrency: 8, bigMaxS: 150, bigProbeS: 5 },
+    warmupS: 1,
+    overhead: { warmS: 2, peakRounds: 3, peakS: 5, connections: 32, fixedRounds: 2, fixedS: 8, rate: 250 },
+    slowOrigin: { rate: 200, baselineS: 8, slowS: 16 },
+    killedOrigin: { rate: 200, seconds: 12, latencyMs: 5 },
+    controlPlane: { rate: 250, rpcS: 8, probes: 5, writesS: 5, bigOrigins: 10_000, bigConcurrency: 8, bigMaxS: 150, bigProbeS: 5 },
   },
   smoke: {
     deadlineS: 170,
+    warmupS: 0.3,
     overhead: { warmS: 1, peakRounds: 1, peakS: 2, connections: 16, fixedRounds: 1, fixedS: 2, rate: 100 },
     slowOrigin: { rate: 100, baselineS: 1, slowS: 2 },
     killedOrigin: { rate: 100, seconds: 2, latencyMs: 5 },
@@ -99,6 +102,7 @@ let failed = false;
 try {
   log(`${mode} run: ${chosen.join(", ")}; bundling the Worker`);
   const bundle = await bundleMesh(dir);
+  setOpenLoopWarmup(params.warmupS);
   const run = { dir, bundle, params, log };
   for (const name of chosen) {
     const [key, fn] = SCENARIOS[name];

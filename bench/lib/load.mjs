@@ -39,15 +39,22 @@ export async function runWrk({ url, host, durationS, connections = 32, pids = ()
   };
 }
 
+let warmupDefault = 1;
+
+/** Seconds of uncounted load before each fixed-rate run's measured window (the run's setting). */
+export function setOpenLoopWarmup(seconds) {
+  warmupDefault = seconds;
+}
+
 /**
  * A fixed-rate run with bench/loadgen.mjs in its own process. `at` lists
  * actions to take at given seconds after the first request was due (slow an
  * origin, kill one…); they run in order and are awaited before the result.
  * @example await runOpenLoop({ url, rate: 500, durationS: 20, pids, at: [[5, () => slow()]] })
  */
-export async function runOpenLoop({ url, host, rate, durationS, timeoutMs = 1000, pids = () => [], at = [], raw = true }) {
-  const before = cpuSeconds(pids());
-  const args = [`${BENCH}loadgen.mjs`, "--url", url, "--rate", String(rate), "--duration", String(durationS), "--timeout", String(timeoutMs)];
+export async function runOpenLoop({ url, host, rate, durationS, timeoutMs = 1000, pids = () => [], at = [], raw = true, warmupS = warmupDefault }) {
+  let before = cpuSeconds(pids());
+  const args = [`${BENCH}loadgen.mjs`, "--url", url, "--rate", String(rate), "--duration", String(durationS), "--timeout", String(timeoutMs), "--warmup", String(warmupS)];
   if (host) args.push("--host", host);
   if (raw) args.push("--raw");
   const proc = startProcess(process.execPath, args, { name: "loadgen", ipc: true });
@@ -55,6 +62,8 @@ export async function runOpenLoop({ url, host, rate, durationS, timeoutMs = 1000
   let result = null;
   proc.child.on("message", (msg) => {
     if (msg.type === "started") {
+      // CPU is counted over the measured window only.
+      before = cpuSeconds(pids());
       for (const [seconds, fn] of at) {
         actions.push(new Promise((resolve) => setTimeout(() => resolve(Promise.resolve().then(fn)), seconds * 1000)));
       }
@@ -62,7 +71,7 @@ export async function runOpenLoop({ url, host, rate, durationS, timeoutMs = 1000
       result = msg.result;
     }
   });
-  const timer = setTimeout(() => void proc.kill(), (durationS + 30) * 1000 + timeoutMs);
+  const timer = setTimeout(() => void proc.kill(), (warmupS + durationS + 30) * 1000 + timeoutMs);
   await proc.exited;
   clearTimeout(timer);
   await Promise.all(actions);

@@ -30,19 +30,20 @@ export function workerdVersion() {
 /**
  * Bundles the Worker as `wrangler deploy` would (no upload) and reads
  * wrangler.toml: compatibility settings, Durable Object bindings (SQLite or
- * not, from the migrations) and vars.
+ * not, from the migrations) and vars. `root` is the checkout to bundle
+ * (default: this one), e.g. a copy with a change to compare against.
  */
-export async function bundleMesh(dir) {
+export async function bundleMesh(dir, root = ROOT) {
   const out = join(dir, "bundle");
   const proc = startProcess(process.execPath, [join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
     name: "wrangler-bundle",
-    cwd: ROOT,
+    cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", FORCE_COLOR: "0" },
   });
   const { code } = await proc.exited;
   if (code !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${proc.output()}`);
   const { unstable_readConfig } = await import(requireFromWrangler.resolve("wrangler"));
-  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
+  const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
   const sqlite = new Set();
   for (const m of config.migrations ?? []) {
     for (const c of m.new_sqlite_classes ?? []) sqlite.add(c);
@@ -94,9 +95,9 @@ function workerBlock({ configDir, modules, compatibilityDate, compatibilityFlags
  * `countRpc` wraps the data-plane Worker so `GET /__bench/calls` tells how
  * many Durable Object stubs it made (one per RPC).
  */
-export async function startMeshOnWorkerd({ dir, bundle, port, adminPort, secret, edge = false, countRpc = false, inspectorPort }) {
+export async function startMeshOnWorkerd({ dir, bundle, port, adminPort, secret, edge = false, countRpc = false, inspectorPort, extraVars = {} }) {
   await mkdir(join(dir, "do"), { recursive: true });
-  const vars = { ...bundle.vars, MESH_ADMIN_SECRET: secret, MESH_ALLOW_PRIVATE_ORIGINS: "true" };
+  const vars = { ...bundle.vars, MESH_ADMIN_SECRET: secret, MESH_ALLOW_PRIVATE_ORIGINS: "true", ...extraVars };
   const textBindings = Object.entries(vars).map(([k, v]) => `(name = ${q(k)}, text = ${q(v)})`);
   const wrapper = { name: "bench-count-rpc.js", path: join(dir, "bench-count-rpc.js") };
   if (countRpc) {
@@ -135,7 +136,7 @@ ${workers.map(([name, block]) => `const ${capnpName(name)} :Workerd.Worker = ${b
 }
 
 /** Starts the bare passthrough Worker (bench/passthrough.js) over `origins` on workerd. */
-export async function startPassthrough({ dir, port, origins, compatibilityDate }) {
+export async function startPassthrough({ dir, port, origins, compatibilityDate, inspectorPort }) {
   const block = workerBlock({
     configDir: dir,
     modules: [{ name: "passthrough.js", path: join(BENCH, "passthrough.js") }],
@@ -152,7 +153,7 @@ const config :Workerd.Config = (
 );
 const passthrough :Workerd.Worker = ${block};
 `;
-  return serve(dir, "passthrough", config);
+  return serve(dir, "passthrough", config, inspectorPort);
 }
 
 async function serve(dir, name, config, inspectorPort) {

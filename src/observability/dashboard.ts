@@ -47,7 +47,9 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   th { font-size: 12px; color: var(--muted); font-weight: 600; }
   td.num, th.num { text-align: right; }
   td.wrap { white-space: normal; word-break: break-all; }
-  td.clip { max-width: 240px; overflow: hidden; text-overflow: ellipsis; }
+  .ellipsis { display: inline-block; max-width: 190px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; vertical-align: bottom; }
+  .scroll { overflow-x: auto; }
+  .ellipsis.short { max-width: 130px; }
   tr:last-child td { border-bottom: 0; }
   .pill { display: inline-flex; align-items: center; gap: 6px; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; color: #fff; }
   .pill::before { content: ""; width: 7px; height: 7px; border-radius: 50%; background: rgba(255,255,255,.85); }
@@ -218,11 +220,11 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
       s.origins.forEach(function (o) {
         var w = windowed(s.name + "/" + o.id);
         var errCell = el("td", { cls: "num" + (w && w.errorRatio > 0.05 ? " bad" : ""), text: w && w.errorRatio !== null ? fmt(w.errorRatio * 100, 1) + "%" : "–" });
-        var check = o.last_error ? el("span", { cls: "bad", title: o.last_error, text: "✕ " + o.last_error.slice(0, 40) }) : el("span", { text: o.last_check_ms === null ? "–" : ms(o.last_check_ms) + " ms" });
+        var check = o.last_error ? el("span", { cls: "bad ellipsis short", title: o.last_error, text: "✕ " + o.last_error }) : el("span", { text: o.last_check_ms === null ? "–" : ms(o.last_check_ms) + " ms" });
         var row = el("tr", { cls: "origin s-" + o.status + "-row", "data-origin": s.name + "/" + o.id, "data-status": o.status }, [
           el("td", {}, [pill(o.status)]),
           el("td", { cls: "mono", text: o.id }),
-          el("td", { cls: "mono clip", title: o.url, text: o.url }),
+          el("td", { cls: "mono" }, [el("span", { cls: "ellipsis", title: o.url, text: o.url })]),
           el("td", { text: o.zone || "–" }),
           el("td", { cls: "num", text: String(o.weight) }),
           el("td", { cls: "num", text: w ? fmt(w.rate, 2) : "–" }),
@@ -230,7 +232,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
           el("td", { cls: "num", text: w && w.p50 !== null ? ms(w.p50) : "–" }),
           el("td", { cls: "num", text: w && w.p99 !== null ? ms(w.p99) : "–" }),
           el("td", { cls: "num", text: String(o.requests) }),
-          el("td", { cls: "clip" }, [check]),
+          el("td", {}, [check]),
         ]);
         body.appendChild(row);
       });
@@ -242,7 +244,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
       ]);
       root.appendChild(el("section", { "data-service": s.name }, [
         el("h2", {}, [el("span", { text: s.name }), el("span", { cls: "sub", text: summary }), el("span", { cls: "routes", text: routes })]),
-        s.origins.length ? table : el("div", { cls: "empty", text: "No origins registered." }),
+        s.origins.length ? el("div", { cls: "scroll" }, [table]) : el("div", { cls: "empty", text: "No origins registered." }),
       ]));
     });
   }

@@ -41,8 +41,8 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     ts: started, request_id: requestId, method: request.method, host, path: url.pathname,
     client_ip: clientIp, colo: cf?.colo ?? null, country: cf?.country ?? null,
   };
-  const fail = (err: MeshError, service: string | null = null, attempts = 0, originId: string | null = null) => {
-    recordRequest(env, ctx, { ...base, status: err.status, service, origin_id: originId, attempts, duration_ms: Date.now() - started, upstream_ms: null, bytes_out: null, error_code: err.code });
+  const fail = (err: MeshError, service: string | null = null, attempts = 0, originId: string | null = null, ejected: RequestOutcome["ejected"] = null) => {
+    recordRequest(env, ctx, { ...base, status: err.status, service, origin_id: originId, attempts, duration_ms: Date.now() - started, upstream_ms: null, bytes_out: null, error_code: err.code, ejected });
     return errorResponse(err, requestId, attempts > 0 ? { "x-mesh-attempts": String(attempts) } : undefined);
   };
 
@@ -83,6 +83,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   let upstreamMs = 0;
   let last: TryResult | null = null;
   let lastOrigin: string | null = null;
+  let ejected: RequestOutcome["ejected"] = null;
   while (attempts < maxTries) {
     const now = Date.now();
     const remaining = deadline - now;
@@ -100,7 +101,10 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     upstreamMs += result.ms;
     const bad = failed(result);
     routing.load.end(pick.id, Date.now(), result.ms, bad);
-    if (passive.record(name, origin.id, bad, config.outlier_detection, Date.now(), chosen.set.ejected, chosen.set.total)) reportEjections(env, ctx);
+    if (passive.record(name, origin.id, bad, config.outlier_detection, Date.now(), chosen.set.ejected, chosen.set.total)) {
+      ejected = { service: name, origin: origin.id };
+      reportEjections(env, ctx);
+    }
     last = result;
     if (!bad || !retryable(result, config.retries.retry_on)) break;
     if (attempts >= maxTries || !budget.tryWithdraw(name, config.retries.budget_ratio, Date.now())) break;
@@ -111,10 +115,10 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
 
   if (last === null || last.kind === "timeout" || (last.kind !== "response" && Date.now() >= deadline)) {
     const timeout = Date.now() >= deadline ? `no response within ${config.timeout_ms}ms` : `no response within ${config.retries.per_try_timeout_ms}ms`;
-    return fail(new MeshError("ERR_UPSTREAM_TIMEOUT", `${timeout} after ${attempts} attempt(s)`), name, attempts, lastOrigin);
+    return fail(new MeshError("ERR_UPSTREAM_TIMEOUT", `${timeout} after ${attempts} attempt(s)`), name, attempts, lastOrigin, ejected);
   }
   if (last.kind === "connect-failure") {
-    return fail(new MeshError("ERR_UPSTREAM", `all ${attempts} attempt(s) failed: ${last.error}`), name, attempts, lastOrigin);
+    return fail(new MeshError("ERR_UPSTREAM", `all ${attempts} attempt(s) failed: ${last.error}`), name, attempts, lastOrigin, ejected);
   }
   const res = last.response;
   const meshMs = Math.max(0, Date.now() - started - upstreamMs);
@@ -122,7 +126,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const length = res.headers.get("content-length");
   recordRequest(env, ctx, {
     ...base, status: res.status, service: name, origin_id: lastOrigin, attempts, duration_ms: Date.now() - started,
-    upstream_ms: upstreamMs, bytes_out: length === null ? null : Number(length), error_code: null,
+    upstream_ms: upstreamMs, bytes_out: length === null ? null : Number(length), error_code: null, ejected,
   });
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
 }

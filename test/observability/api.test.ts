@@ -90,3 +90,11 @@ describe("GET /stats", () => {
     expect(res.json).toMatchObject({ services: expect.any(Array), unrouted: { requests: expect.any(Number) }, logs: { entries: expect.any(Number), sinks: expect.any(Array) } });
   });
 });
+
+describe("OpenAPI document", () => {
+  it("describes the log, sink and stats routes", async () => {
+    const doc = (await api("GET", "/openapi.json")).json;
+    for (const path of ["/log-sinks", "/log-sinks/{name}", "/log-sinks/{name}/flush", "/logs", "/stats"]) expect(Object.keys(doc.paths)).toContain(path);
+    expect(Object.keys(doc.paths["/log-sinks/{name}"])).toEqual(expect.arrayContaining(["put", "delete"]));
+  });
+});
