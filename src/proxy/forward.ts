@@ -3,13 +3,13 @@ import { IDENTITY_HEADER, createIdentitySigner } from "../auth/identity";
 import type { MeshEnv } from "../config";
 import { MeshError, errorResponse } from "../errors";
 import { recordRequest, type RequestOutcome } from "../observability/record";
-import { backoffMs, failed, retryable, tryOnce, type TryResult } from "./attempt";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, downstreamHeaders, hopsOf, requestIdOf, upstreamHeaders } from "./headers";
 import { PassiveHealth } from "./passive";
 import { forwardPath, hashKeyOf, mayRetry, planBody, targetUrl } from "./request-plan";
 import { RetryBudget } from "./retry-budget";
 import { RoutingCache, type RoutingState, type ServiceRuntime } from "./routing-cache";
+import { runTries, type TryDeps, type TryPlan } from "./tries";
 
 /** Per-isolate data-plane state: lives as long as the isolate, shared by its requests. */
 export const routing = new RoutingCache();
@@ -78,40 +78,12 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const deadline = started + config.timeout_ms;
 
   budget.deposit(name, started);
-  const tried = new Set<string>();
-  let attempts = 0;
-  let upstreamMs = 0;
-  let last: TryResult | null = null;
-  let lastOrigin: string | null = null;
-  let ejected: RequestOutcome["ejected"] = null;
-  while (attempts < maxTries) {
-    const now = Date.now();
-    const remaining = deadline - now;
-    if (remaining <= 0) break;
-    const all = chosen.set.endpoints;
-    const untried = tried.size === 0 ? all : all.filter((e) => !tried.has(e.id));
-    const pick = service.balancer.pick(untried.length > 0 ? untried : all, { rng: Math.random, now, hashKey });
-    if (!pick) break;
-    const origin = chosen.set.origins.get(pick.id)!;
-    tried.add(pick.id);
-    attempts++;
-    lastOrigin = origin.id;
-    routing.load.begin(pick.id, now);
-    const result = await tryOnce(targetUrl(origin.url, path, url.search), { method: request.method, headers, body: planned.body }, Math.min(config.retries.per_try_timeout_ms, remaining), Date.now);
-    upstreamMs += result.ms;
-    const bad = failed(result);
-    routing.load.end(pick.id, Date.now(), result.ms, bad);
-    if (passive.record(name, origin.id, bad, config.outlier_detection, Date.now(), chosen.set.ejected, chosen.set.total)) {
-      ejected = { service: name, origin: origin.id };
-      reportEjections(env, ctx);
-    }
-    last = result;
-    if (!bad || !retryable(result, config.retries.retry_on)) break;
-    if (attempts >= maxTries || !budget.tryWithdraw(name, config.retries.budget_ratio, Date.now())) break;
-    if (result.kind === "response") await result.response.body?.cancel();
-    const pause = Math.min(backoffMs(attempts, Math.random), Math.max(0, deadline - Date.now()));
-    if (pause > 0) await new Promise((r) => setTimeout(r, pause));
-  }
+  const plan: TryPlan = {
+    service, set: chosen.set, target: (origin) => targetUrl(origin, path, url.search),
+    init: { method: request.method, headers, body: planned.body }, maxTries, deadline, hashKey,
+  };
+  const deps: TryDeps = { load: routing.load, passive, budget, onEjection: () => reportEjections(env, ctx), clock: Date.now, rng: Math.random };
+  const { last, attempts, upstreamMs, originId: lastOrigin, ejected } = await runTries(plan, deps);
 
   if (last === null || last.kind === "timeout" || (last.kind !== "response" && Date.now() >= deadline)) {
     const timeout = Date.now() >= deadline ? `no response within ${config.timeout_ms}ms` : `no response within ${config.retries.per_try_timeout_ms}ms`;

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// A/B of the mesh's data plane between checkouts: each directory given (a copy
+// of this repository with a change, say) is bundled and run on workerd next
+// to the bare passthrough Worker, over five nginx static origins, and
+// measured with wrk in interleaved rounds so that background load falls on
+// every variant alike. Prints the median req/s and CPU seconds per 1,000
+// requests of each. With no directory, compares this checkout with itself
+// (how much two identical meshes differ tells the noise).
+//
+//   node bench/compare.mjs [--rounds 5] [--seconds 4] [--policy round_robin] [DIR …]
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { configureService } from "./lib/admin.mjs";
+import { mesh, passthrough } from "./lib/contestants.mjs";
+import { runWrk } from "./lib/load.mjs";
+import { startStaticOrigin } from "./lib/peers.mjs";
+import { freePort, waitForHttp } from "./lib/procs.mjs";
+import { median } from "./lib/stats.mjs";
+import { ROOT, bundleMesh } from "./lib/workerd.mjs";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    rounds: { type: "string", default: "5" },
+    seconds: { type: "string", default: "4" },
+    connections: { type: "string", default: "32" },
+    policy: { type: "string", default: "round_robin" },
+  },
+});
+const rounds = Math.min(20, Number(values.rounds));
+const seconds = Math.min(30, Number(values.seconds));
+const roots = positionals.length ? positionals.map((p) => resolve(p)) : [ROOT, ROOT];
+
+const dir = await mkdtemp(join(tmpdir(), "flaremesh-compare-"));
+const stoppers = [];
+try {
+  const ports = await Promise.all(Array.from({ length: 5 }, () => freePort()));
+  const origins = ports.map((p) => `http://127.0.0.1:${p}`);
+  const origin = await startStaticOrigin({ dir: join(dir, "origin"), ports });
+  stoppers.push(() => origin.stop());
+  await waitForHttp(`${origins[0]}/`, { proc: origin });
+
+  const variants = [];
+  for (const [i, root] of roots.entries()) {
+    const vdir = join(dir, `v${i}`);
+    const bundle = await bundleMesh(vdir, root);
+    const m = await mesh({ dir: vdir, bundle });
+    stoppers.push(m.stop);
+    await configureService(m.admin, "cmp", "cmp.bench", values.policy, origins);
+    variants.push({ name: `#${i + 1} ${root}`, url: `${m.url}/`, host: "cmp.bench", pids: m.pids, bundle });
+  }
+  const pt = await passthrough({ dir, bundle: variants[0].bundle }, origins);
+  stoppers.push(pt.stop);
+  variants.push({ name: "workerd passthrough", url: pt.url, pids: pt.pids });
+
+  for (const v of variants) await runWrk({ url: v.url, host: v.host, durationS: 2 });
+  const got = new Map(variants.map((v) => [v.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    const k = r % variants.length;
+    for (const v of [...variants.slice(k), ...variants.slice(0, k)]) {
+      got.get(v.name).push(await runWrk({ url: v.url, host: v.host, durationS: seconds, connections: Number(values.connections), pids: v.pids }));
+    }
+  }
+  console.log(`median of ${rounds} interleaved wrk rounds of ${seconds} s (-c${values.connections}):`);
+  for (const v of variants) {
+    const rs = got.get(v.name);
+    const rps = median(rs.map((x) => x.rps));
+    const cpu = median(rs.map((x) => x.cpu_s_per_1k));
+    console.log(`${String(rps).padStart(6)} req/s  ${cpu.toFixed(3)} CPU s/1k req  [${rs.map((x) => x.rps).join(", ")}]  ${v.name}`);
+  }
+} finally {
+  for (const stop of stoppers.reverse()) await stop();
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { LoadStats } from "../../src/balancer/index";
+import { roundRobin } from "../../src/balancer/round-robin";
+import { ServiceInput } from "../../src/model/service";
+import type { SnapshotOrigin } from "../../src/model/snapshot";
+import { PassiveHealth } from "../../src/proxy/passive";
+import { RetryBudget } from "../../src/proxy/retry-budget";
+import { runTries, type TryPlan } from "../../src/proxy/tries";
+import { seededRng } from "../helpers/rng";
+
+// Narrow unit tests of the retry loop: origins are stubbed at `fetch`
+// (the end-to-end tests run the same loop against real servers).
+const origin = (id: string) => ({ id, url: `https://${id}.example.com`, weight: 1 }) as SnapshotOrigin;
+
+function plan(ids: string[], config: Record<string, unknown> = {}, maxTries = 3): TryPlan {
+  const cfg = { name: "s", ...ServiceInput.parse({ routes: [{}], ...config }) };
+  const origins = new Map(ids.map((id) => [`s/${id}`, origin(id)]));
+  return {
+    service: { config: cfg, origins: [...origins.values()], balancer: roundRobin() },
+    set: { endpoints: ids.map((id) => ({ id: `s/${id}`, weight: 1 })), origins, panic: false, ejected: 0, total: ids.length },
+    target: (base) => `${base}/x`,
+    init: { method: "GET" },
+    maxTries,
+    deadline: Date.now() + 10_000,
+    hashKey: null,
+  };
+}
+
+const deps = (budget = new RetryBudget()) => ({ load: new LoadStats(), passive: new PassiveHealth(), budget, onEjection: () => {}, clock: Date.now, rng: seededRng(1) });
+
+describe("tries", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("retries a 5xx on an origin not yet tried and returns the good answer", async () => {
+    const seen: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (url) => {
+      seen.push(String(url));
+      return new Response(null, { status: String(url).includes("a.example") ? 503 : 200 });
+    });
+    const out = await runTries(plan(["a", "b"]), deps());
+    expect(out.attempts).toBe(2);
+    expect(out.originId).toBe("b");
+    expect(out.last?.kind === "response" && out.last.response.status).toBe(200);
+    expect(seen).toEqual(["https://a.example.com/x", "https://b.example.com/x"]);
+  });
+
+  it("stops at maxTries and returns the last 5xx", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response(null, { status: 502 }));
+    const out = await runTries(plan(["a", "b"], {}, 3), deps());
+    expect(out.attempts).toBe(3);
+    expect(out.last?.kind === "response" && out.last.response.status).toBe(502);
+  });
+
+  it("does not retry what retry_on leaves out", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response(null, { status: 500 }));
+    const out = await runTries(plan(["a", "b"], { retries: { retry_on: ["gateway-error"] } }), deps());
+    expect(out.attempts).toBe(1);
+  });
+
+  it("classifies a thrown fetch as a connect failure and retries it", async () => {
+    let n = 0;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => {
+      if (n++ === 0) throw new Error("Network connection lost.");
+      return new Response("ok");
+    });
+    const out = await runTries(plan(["a", "b"]), deps());
+    expect(out.attempts).toBe(2);
+    expect(out.last?.kind).toBe("response");
+  });
+
+  it("stops retrying when the retry budget is spent", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response(null, { status: 503 }));
+    const budget = new RetryBudget(0);
+    const out = await runTries(plan(["a", "b"], { retries: { budget_ratio: 0 } }), deps(budget));
+    expect(out.attempts).toBe(1);
+  });
+
+  it("reports an ejection once an origin failed consecutive_failures times", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (url) => new Response(null, { status: String(url).includes("a.example") ? 503 : 200 }));
+    const d = deps();
+    let ejections = 0;
+    d.onEjection = () => ejections++;
+    const p = plan(["a", "b", "c"], { outlier_detection: { consecutive_failures: 2 }, retries: { attempts: 0 } }, 1);
+    for (let i = 0; i < 9; i++) await runTries(p, d);
+    expect(ejections).toBe(1);
+    expect(d.passive.drain()).toEqual([expect.objectContaining({ service: "s", origin: "a", reason: "outlier: 2 consecutive failures, ejected for 30s" })]);
+    expect(d.passive.isEjected("s/a", Date.now())).toBe(true);
+  });
+});
