@@ -7,7 +7,7 @@
 // requests of each. With no directory, compares this checkout with itself
 // (how much two identical meshes differ tells the noise).
 //
-//   node bench/compare.mjs [--rounds 5] [--seconds 4] [--policy round_robin] [DIR …]
+//   npm run bench:compare -- [--rounds 5] [--seconds 4] [--policy round_robin] [DIR …]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";

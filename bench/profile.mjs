@@ -10,12 +10,12 @@
 // stubbed out (bench/count-rpc.js), and the bare passthrough Worker, to show
 // what the log pipeline costs on this one-thread runtime.
 //
-//   node bench/profile.mjs [--seconds 8] [--policy round_robin] [--rounds 3] [--out DIR]
+//   npm run bench:profile -- [--seconds 8] [--policy round_robin] [--rounds 3] [--out DIR] [--root CHECKOUT] [--passthrough]
 import { writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { SourceMap } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { configureService } from "./lib/admin.mjs";
 import { mesh, passthrough } from "./lib/contestants.mjs";
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     top: { type: "string", default: "25" },
     rounds: { type: "string", default: "3" },
     passthrough: { type: "boolean", default: false },
+    root: { type: "string" },
     out: { type: "string" },
   },
 });
@@ -43,7 +44,7 @@ const rounds = Math.min(10, Number(values.rounds));
 const dir = await mkdtemp(join(tmpdir(), "flaremesh-profile-"));
 const stoppers = [];
 try {
-  const bundle = await bundleMesh(dir);
+  const bundle = await bundleMesh(dir, values.root ? resolve(values.root) : undefined);
   const ports = await Promise.all(Array.from({ length: 5 }, () => freePort()));
   const origins = ports.map((p) => `http://127.0.0.1:${p}`);
   const origin = await startStaticOrigin({ dir: join(dir, "origin"), ports });

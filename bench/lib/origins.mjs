@@ -40,6 +40,20 @@ export async function startNodeOrigins({ count, latencyMs }) {
           behaviour = { ...behaviour, ...change };
           if (proc.running()) proc.child.send(change);
         },
+        /** Requests this origin has answered (health checks excepted), as it counts them. */
+        served: () =>
+          new Promise((resolve) => {
+            if (!proc.running()) return resolve(null);
+            const timer = setTimeout(() => resolve(null), 2000);
+            const onMessage = (msg) => {
+              if (msg.type !== "count") return;
+              clearTimeout(timer);
+              proc.child.off("message", onMessage);
+              resolve(msg.served);
+            };
+            proc.child.on("message", onMessage);
+            proc.child.send({ type: "count" });
+          }),
         kill: () => proc.kill(),
         async restart() {
           if (proc.running()) return;

@@ -135,11 +135,11 @@ ${workers.map(([name, block]) => `const ${capnpName(name)} :Workerd.Worker = ${b
   return serve(dir, "mesh", config, inspectorPort);
 }
 
-/** Starts the bare passthrough Worker (bench/passthrough.js) over `origins` on workerd. */
-export async function startPassthrough({ dir, port, origins, compatibilityDate, inspectorPort }) {
+/** Starts the bare passthrough Worker (bench/passthrough.js, or `script`) over `origins` on workerd. */
+export async function startPassthrough({ dir, port, origins, compatibilityDate, inspectorPort, script = join(BENCH, "passthrough.js") }) {
   const block = workerBlock({
     configDir: dir,
-    modules: [{ name: "passthrough.js", path: join(BENCH, "passthrough.js") }],
+    modules: [{ name: "passthrough.js", path: script }],
     compatibilityDate,
     bindings: [`(name = "ORIGINS", text = ${q(origins.join(","))})`],
   });

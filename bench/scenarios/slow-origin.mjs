@@ -42,6 +42,9 @@ export async function slowOrigin(run) {
       const base = await runOpenLoop({ url: c.url, host: c.host, rate: p.rate, durationS: p.baselineS, pids: c.pids, raw: false });
       const slowFrom = p.slowS * 0.25;
       const slowTo = p.slowS * 0.75;
+      // How many requests the slow origin got while it was slow, as it counted them.
+      let servedAtSlow = null;
+      let servedAtFast = null;
       const slowed = await runOpenLoop({
         url: c.url,
         host: c.host,
@@ -50,8 +53,14 @@ export async function slowOrigin(run) {
         pids: c.pids,
         raw: false,
         at: [
-          [slowFrom, () => origins[0].set({ latencyMs: SLOW_MS })],
-          [slowTo, () => origins[0].set({ latencyMs: BASE_MS })],
+          [slowFrom, async () => {
+            origins[0].set({ latencyMs: SLOW_MS });
+            servedAtSlow = await origins[0].served();
+          }],
+          [slowTo, async () => {
+            origins[0].set({ latencyMs: BASE_MS });
+            servedAtFast = await origins[0].served();
+          }],
         ],
       });
       origins[0].set({ latencyMs: BASE_MS });
@@ -61,6 +70,8 @@ export async function slowOrigin(run) {
         baseline: brief(base),
         slowed: brief(slowed),
         p99_vs_baseline: base.latency_ms.p99 ? Math.round((slowed.latency_ms.p99 / base.latency_ms.p99) * 100) / 100 : null,
+        // Share of the requests sent while the origin was slow that went to it (1/5 = blind round robin).
+        slow_origin_share: servedAtSlow === null || servedAtFast === null ? null : Math.round(((servedAtFast - servedAtSlow) / (p.rate * (slowTo - slowFrom))) * 10000) / 10000,
       });
     }
     return { origins: `5 × node (one process each), ${BASE_MS} ms; one at ${SLOW_MS} ms for the middle half of each slowed run`, rate: p.rate, baseline_s: p.baselineS, slowed_s: p.slowS, rows };
