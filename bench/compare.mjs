@@ -5,9 +5,12 @@
 // measured with wrk in interleaved rounds so that background load falls on
 // every variant alike. Prints the median req/s and CPU seconds per 1,000
 // requests of each. With no directory, compares this checkout with itself
-// (how much two identical meshes differ tells the noise).
+// (how much two identical meshes differ tells the noise). With
+// --stub-log-buffer the first checkout runs once more with its request-log
+// Durable Object stubbed out (bench/count-rpc.js), to show what those writes
+// cost when they share the mesh's thread, as they do on workerd here.
 //
-//   npm run bench:compare -- [--rounds 5] [--seconds 4] [--policy round_robin] [DIR …]
+//   npm run bench:compare -- [--rounds 5] [--seconds 4] [--policy round_robin] [--stub-log-buffer] [DIR …]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -27,6 +30,7 @@ const { values, positionals } = parseArgs({
     seconds: { type: "string", default: "4" },
     connections: { type: "string", default: "32" },
     policy: { type: "string", default: "round_robin" },
+    "stub-log-buffer": { type: "boolean", default: false },
   },
 });
 const rounds = Math.min(20, Number(values.rounds));
@@ -43,13 +47,15 @@ try {
   await waitForHttp(`${origins[0]}/`, { proc: origin });
 
   const variants = [];
-  for (const [i, root] of roots.entries()) {
+  const plan = roots.map((root, i) => ({ name: `#${i + 1} ${root}`, root, opts: {} }));
+  if (values["stub-log-buffer"]) plan.push({ name: `#1 with the log buffer stubbed`, root: roots[0], opts: { countRpc: true, extraVars: { BENCH_STUB_LOG_BUFFER: "true" } } });
+  for (const [i, v] of plan.entries()) {
     const vdir = join(dir, `v${i}`);
-    const bundle = await bundleMesh(vdir, root);
-    const m = await mesh({ dir: vdir, bundle });
+    const bundle = await bundleMesh(vdir, v.root);
+    const m = await mesh({ dir: vdir, bundle }, v.opts);
     stoppers.push(m.stop);
     await configureService(m.admin, "cmp", "cmp.bench", values.policy, origins);
-    variants.push({ name: `#${i + 1} ${root}`, url: `${m.url}/`, host: "cmp.bench", pids: m.pids, bundle });
+    variants.push({ name: v.name, url: `${m.url}/`, host: "cmp.bench", pids: m.pids, bundle });
   }
   const pt = await passthrough({ dir, bundle: variants[0].bundle }, origins);
   stoppers.push(pt.stop);

@@ -4,13 +4,11 @@
 // time, V8's sampling profiler through the inspector protocol. Prints the
 // functions with the most self time and the src/ functions with the most
 // total time, mapped back to TypeScript through the bundle's source map, and
-// saves the .cpuprofile (open it in Chrome DevTools) in --out.
-// Then an A/B in interleaved rounds: the mesh as it is, the mesh behind the
-// bench's counting wrapper, the same with the request-log Durable Object
-// stubbed out (bench/count-rpc.js), and the bare passthrough Worker, to show
-// what the log pipeline costs on this one-thread runtime.
+// saves the .cpuprofile (open it in Chrome DevTools) in --out. With
+// --passthrough it profiles the bare passthrough Worker instead, for
+// comparison. For A/B figures use bench/compare.mjs.
 //
-//   npm run bench:profile -- [--seconds 8] [--policy round_robin] [--rounds 3] [--out DIR] [--root CHECKOUT] [--passthrough]
+//   npm run bench:profile -- [--seconds 8] [--policy round_robin] [--out DIR] [--root CHECKOUT] [--passthrough]
 import { writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { SourceMap } from "node:module";
@@ -22,7 +20,6 @@ import { mesh, passthrough } from "./lib/contestants.mjs";
 import { runWrk } from "./lib/load.mjs";
 import { startStaticOrigin } from "./lib/peers.mjs";
 import { freePort, waitForHttp } from "./lib/procs.mjs";
-import { median } from "./lib/stats.mjs";
 import { bundleMesh } from "./lib/workerd.mjs";
 
 const { values } = parseArgs({
@@ -31,7 +28,6 @@ const { values } = parseArgs({
     policy: { type: "string", default: "round_robin" },
     connections: { type: "string", default: "32" },
     top: { type: "string", default: "25" },
-    rounds: { type: "string", default: "3" },
     passthrough: { type: "boolean", default: false },
     root: { type: "string" },
     out: { type: "string" },
@@ -39,7 +35,6 @@ const { values } = parseArgs({
 });
 const seconds = Math.min(60, Number(values.seconds));
 const top = Number(values.top);
-const rounds = Math.min(10, Number(values.rounds));
 
 const dir = await mkdtemp(join(tmpdir(), "flaremesh-profile-"));
 const stoppers = [];
@@ -79,45 +74,37 @@ try {
   for (const r of report.self.slice(0, top)) console.log(`${pct(r.share)}  ${r.name}  ${r.where}`);
   console.log(`\nTotal time of functions in src/ and durable-objects/ (with everything they call):`);
   for (const r of report.total.slice(0, top)) console.log(`${pct(r.share)}  ${r.name}  ${r.where}`);
+  const pauses = gcPauses(profile);
+  console.log(`\nGarbage collection: ${pauses.totalMs} ms in ${seconds} s; longest pauses (ms): ${pauses.longest.join(", ")}`);
   if (values.out) {
     const file = join(values.out, values.passthrough ? "passthrough.cpuprofile" : `mesh-${values.policy}.cpuprofile`);
     writeFileSync(file, JSON.stringify(profile));
     console.log(`\nprofile saved: ${file}`);
   }
-  await m.stop();
-  if (rounds > 0) {
-    // A/B: interleaved rounds of wrk against four variants.
-    const run = { dir, bundle };
-    const variants = [];
-    for (const [name, opts] of [
-      ["mesh", {}],
-      ["mesh + counting wrapper", { countRpc: true }],
-      ["mesh + counting wrapper, log buffer stubbed", { countRpc: true, extraVars: { BENCH_STUB_LOG_BUFFER: "true" } }],
-    ]) {
-      const v = await mesh(run, opts);
-      stoppers.push(v.stop);
-      await configureService(v.admin, "prof", "prof.bench", values.policy, origins);
-      variants.push({ name, url: `${v.url}/`, host: "prof.bench", pids: v.pids });
-    }
-    const pt = await passthrough(run, origins);
-    stoppers.push(pt.stop);
-    variants.push({ name: "workerd passthrough", url: pt.url, pids: pt.pids });
-    const got = new Map(variants.map((v) => [v.name, []]));
-    for (const v of variants) await runWrk({ url: v.url, host: v.host, durationS: 1 });
-    for (let r = 0; r < rounds; r++) {
-      for (const v of [...variants.slice(r % variants.length), ...variants.slice(0, r % variants.length)]) {
-        got.get(v.name).push(await runWrk({ url: v.url, host: v.host, durationS: 4, connections: Number(values.connections), pids: v.pids }));
-      }
-    }
-    console.log(`\nA/B, median of ${rounds} interleaved wrk rounds of 4 s:`);
-    for (const v of variants) {
-      const rs = got.get(v.name);
-      console.log(`${String(median(rs.map((x) => x.rps))).padStart(6)} req/s  ${median(rs.map((x) => x.cpu_s_per_1k)).toFixed(3)} CPU s/1k req  ${v.name}`);
-    }
-  }
 } finally {
   for (const stop of stoppers.reverse()) await stop();
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Runs of consecutive "(garbage collector)" samples: how long the isolate stopped for GC at a time. */
+function gcPauses(profile) {
+  const gc = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(garbage collector)").map((n) => n.id));
+  const runs = [];
+  let run = 0;
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    if (gc.has(id)) {
+      run += dt;
+      total += dt;
+    } else if (run > 0) {
+      runs.push(run);
+      run = 0;
+    }
+  });
+  if (run > 0) runs.push(run);
+  runs.sort((a, b) => b - a);
+  return { totalMs: Math.round(total / 1000), longest: runs.slice(0, 5).map((us) => Math.round(us / 1000)) };
 }
 
 function pct(v) {
