@@ -2,8 +2,8 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-types";
-import { adminAuth } from "../auth/middleware";
-import { authorize, type Need } from "../auth/scopes";
+import { adminAuth, requireScopeFor } from "../auth/middleware";
+import { isHeartbeatPath } from "../auth/scopes";
 import { MeshError } from "../errors";
 import { invalidateRoutes } from "../proxy/forward";
 import { catalogApi } from "./catalog";
@@ -17,27 +17,18 @@ import { validationError } from "./validation";
 /** Largest admin request body accepted. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-const HEARTBEAT = /\/services\/([^/]+)\/origins\/[^/]+\/heartbeat$/;
 /** `POST /log-sinks/{name}/flush` takes no body. */
 const FLUSH = /\/log-sinks\/[^/]+\/flush$/;
 
-/** What a request needs by its method and path: reads, heartbeats, or writes. */
-export function needFor(method: string, path: string): Need {
-  const heartbeat = HEARTBEAT.exec(path);
-  if (heartbeat && method === "PUT") return { kind: "heartbeat", service: decodeURIComponent(heartbeat[1]!) };
-  return method === "GET" || method === "HEAD" ? { kind: "read" } : { kind: "write" };
-}
-
-const scopes = createMiddleware<AppEnv>(async (c, next) => {
-  authorize(c.get("principal"), needFor(c.req.method, c.req.path));
+// A write through this isolate is visible to its own data plane at once.
+const invalidateAfterWrites = createMiddleware<AppEnv>(async (c, next) => {
   await next();
-  // A write through this isolate is visible to its own data plane at once.
   if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 400) invalidateRoutes();
 });
 
 // The validators read a body only when it is declared JSON; anything else must not reach a handler.
 const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
-  const hasBody = ["POST", "PUT", "PATCH"].includes(c.req.method) && !HEARTBEAT.test(c.req.path) && !FLUSH.test(c.req.path);
+  const hasBody = ["POST", "PUT", "PATCH"].includes(c.req.method) && !isHeartbeatPath(c.req.path) && !FLUSH.test(c.req.path);
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (hasBody && type !== "application/json") {
     throw new MeshError("ERR_VALIDATION", "request body must be JSON with content-type: application/json", [
@@ -64,7 +55,7 @@ export function adminApi(): OpenAPIHono<AppEnv> {
     info: { title: "flaremesh admin API", version: "1.0.0", description: "Service registry, health and routing configuration." },
     security: [{ bearer: [] }],
   });
-  api.use("*", adminAuth(), scopes);
+  api.use("*", adminAuth(), requireScopeFor(), invalidateAfterWrites);
   api.use(
     "*",
     bodyLimit({

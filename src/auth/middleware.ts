@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-types";
 import { MeshError } from "../errors";
 import { assertAdminAuthConfigured, verifyAdminToken } from "./admin-token";
-import { type Need, authorize } from "./scopes";
+import { type Need, authorize, needFor } from "./scopes";
 
 const REALM = 'Bearer realm="flaremesh"';
 // RFC 6750 §3.1: a request without credentials gets a challenge without an error code.
@@ -58,15 +58,14 @@ export function requireScope(kind: "read" | "write") {
 }
 
 /**
- * Requires mesh:write, or mesh:heartbeat for the service named by route
- * parameter `param`; attach it to the heartbeat route itself so the parameter is known.
- * @example app.put("/services/:name/origins/:id/heartbeat", requireHeartbeat("name"), handler)
+ * Requires the scope a request needs by its method and path (see `needFor`):
+ * mesh:read for GETs, mesh:heartbeat (within its `svc`) or mesh:write for
+ * heartbeats, mesh:write for every other change.
+ * @example app.use("/_mesh/api/v1/*", adminAuth(), requireScopeFor())
  */
-export function requireHeartbeat(param = "name") {
+export function requireScopeFor() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const service = c.req.param(param);
-    if (!service) throw new MeshError("ERR_INTERNAL", `requireHeartbeat: route has no :${param} parameter`);
-    authorize(principalOf(c.get("principal")), { kind: "heartbeat", service });
+    authorize(principalOf(c.get("principal")), needFor(c.req.method, c.req.path));
     await next();
   });
 }

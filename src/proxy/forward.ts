@@ -15,6 +15,7 @@ import { runTries, type TryDeps, type TryPlan } from "./tries";
 export const routing = new RoutingCache();
 const passive = new PassiveHealth();
 const budget = new RetryBudget();
+const deps: TryDeps = { load: routing.load, passive, budget, clock: Date.now, rng: Math.random };
 
 /** Makes this isolate's next request wait for a fresh routing table (after an admin write). */
 export function invalidateRoutes(): void {
@@ -82,8 +83,8 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     service, set: chosen.set, target: (origin) => targetUrl(origin, path, url.search),
     init: { method: request.method, headers, body: planned.body }, maxTries, deadline, hashKey,
   };
-  const deps: TryDeps = { load: routing.load, passive, budget, onEjection: () => reportEjections(env, ctx), clock: Date.now, rng: Math.random };
   const { last, attempts, upstreamMs, originId: lastOrigin, ejected } = await runTries(plan, deps);
+  if (ejected) reportEjections(env, ctx);
 
   if (last === null || last.kind === "timeout" || (last.kind !== "response" && Date.now() >= deadline)) {
     const timeout = Date.now() >= deadline ? `no response within ${config.timeout_ms}ms` : `no response within ${config.retries.per_try_timeout_ms}ms`;

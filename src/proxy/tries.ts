@@ -23,8 +23,6 @@ export interface TryDeps {
   load: LoadStats;
   passive: PassiveHealth;
   budget: RetryBudget;
-  /** Called when a try made this isolate eject an origin. */
-  onEjection: () => void;
   clock: () => number;
   rng: () => number;
 }
@@ -43,7 +41,7 @@ export interface TriesOutcome {
  * (to origins not yet tried, when there are any) only what `retry_on`
  * covers, within `maxTries`, the deadline and the retry budget, with jittered
  * backoff; every try updates the load estimates and passive health.
- * @example const out = await runTries(plan, { load, passive, budget, onEjection, clock: Date.now, rng: Math.random })
+ * @example const out = await runTries(plan, { load, passive, budget, clock: Date.now, rng: Math.random })
  */
 export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutcome> {
   const { config, balancer } = plan.service;
@@ -71,7 +69,6 @@ export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutco
     deps.load.end(pick.id, deps.clock(), result.ms, bad);
     if (deps.passive.record(name, origin.id, bad, config.outlier_detection, deps.clock(), plan.set.ejected, plan.set.total)) {
       out.ejected = { service: name, origin: origin.id };
-      deps.onEjection();
     }
     if (!bad || !retryable(result, config.retries.retry_on)) break;
     if (out.attempts >= plan.maxTries || !deps.budget.tryWithdraw(name, config.retries.budget_ratio, deps.clock())) break;

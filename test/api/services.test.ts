@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SERVICE, api } from "../helpers/admin";
+import { SPEC_SERVICE_DEFAULTS } from "../fixtures/service-defaults";
 
 describe("services API", () => {
   it("creates a service with every default filled in (201), then replaces it (200)", async () => {
@@ -8,19 +9,7 @@ describe("services API", () => {
     expect(created.json).toEqual({
       name: "users",
       routes: [{ host: "api.example.com", path_prefix: "/users" }],
-      strip_prefix: false,
-      load_balancer: { policy: "round_robin", hash_on: null },
-      health_check: {
-        path: "/healthz", method: "GET", interval_s: 10, timeout_ms: 2000,
-        expected_status: [200], body_contains: null, headers: {},
-        healthy_threshold: 2, unhealthy_threshold: 3,
-      },
-      retries: { attempts: 2, per_try_timeout_ms: 5000, retry_on: ["connect-failure", "timeout", "5xx"], budget_ratio: 0.2 },
-      timeout_ms: 15000,
-      outlier_detection: { consecutive_failures: 5, base_ejection_s: 30, max_ejection_percent: 50 },
-      panic_threshold_percent: 50,
-      slow_start_s: 0,
-      fallback_service: null,
+      ...SPEC_SERVICE_DEFAULTS,
     });
     const replaced = await api("PUT", "/services/users", { ...SERVICE, load_balancer: { policy: "ewma" }, health_check: null });
     expect(replaced.status).toBe(200);

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import type { AppEnv } from "../../src/app-types";
-import { adminAuth, authChallenge, requireHeartbeat, requireScope } from "../../src/auth/middleware";
+import { adminAuth, authChallenge, requireScope, requireScopeFor } from "../../src/auth/middleware";
 import type { MeshEnv } from "../../src/config";
 import { MeshError, errorResponse } from "../../src/errors";
 
@@ -14,7 +14,7 @@ const app = new Hono<AppEnv>();
 app.use("/api/*", adminAuth());
 app.get("/api/services", requireScope("read"), (c) => c.json({ services: [], subject: c.get("principal").subject }));
 app.put("/api/services/:name", requireScope("write"), (c) => c.json({ name: c.req.param("name") }));
-app.put("/api/services/:name/heartbeat", requireHeartbeat("name"), (c) => c.json({ renewed: c.req.param("name") }));
+app.put("/api/services/:name/origins/:id/heartbeat", requireScopeFor(), (c) => c.json({ renewed: c.req.param("name") }));
 app.onError((err) => {
   const e = err instanceof MeshError ? err : new MeshError("ERR_INTERNAL", "internal error");
   return errorResponse(e, "req-1", authChallenge(e));
@@ -78,8 +78,8 @@ describe("adminAuth", () => {
 
   it("lets a heartbeat token renew only the service in its svc claim", async () => {
     const auth = `Bearer ${await token({ scope: "mesh:heartbeat", svc: "users" })}`;
-    expect((await call("PUT", "/api/services/users/heartbeat", auth)).res.status).toBe(200);
-    expect((await call("PUT", "/api/services/billing/heartbeat", auth)).res.status).toBe(403);
+    expect((await call("PUT", "/api/services/users/origins/o1/heartbeat", auth)).res.status).toBe(200);
+    expect((await call("PUT", "/api/services/billing/origins/o1/heartbeat", auth)).res.status).toBe(403);
     expect((await call("PUT", "/api/services/users", auth)).res.status).toBe(403);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Principal } from "../../src/app-types";
-import { type Need, authorize } from "../../src/auth/scopes";
+import { type Need, authorize, needFor } from "../../src/auth/scopes";
 import { MeshError } from "../../src/errors";
 
 const principal = (scope: string, service: string | null = null): Principal => ({
@@ -49,5 +49,15 @@ describe("authorize", () => {
     expect(() => authorize(principal("mesh:read"), write)).toThrow("token lacks scope mesh:write");
     expect(() => authorize(principal(""), read)).toThrow("token lacks scope mesh:read");
     expect(() => authorize(principal("mesh:heartbeat", "users"), beat("billing"))).toThrow(/only for service 'users'/);
+  });
+});
+
+describe("needFor", () => {
+  it("maps method and path to the scope a request needs", () => {
+    expect(needFor("GET", "/_mesh/api/v1/services")).toEqual({ kind: "read" });
+    expect(needFor("HEAD", "/_mesh/api/v1/catalog")).toEqual({ kind: "read" });
+    expect(needFor("PUT", "/_mesh/api/v1/services/users")).toEqual({ kind: "write" });
+    expect(needFor("PUT", "/_mesh/api/v1/services/users/origins/u1/heartbeat")).toEqual({ kind: "heartbeat", service: "users" });
+    expect(needFor("DELETE", "/_mesh/api/v1/services/users/origins/u1/heartbeat")).toEqual({ kind: "write" });
   });
 });

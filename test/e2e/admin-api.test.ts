@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchWithTimeout, waitFor } from "./harness/http";
 import { startMesh, type AdminResponse, type Mesh } from "./harness/mesh";
 import { startOrigin, type Origin } from "./harness/origin";
+import { SPEC_SERVICE_DEFAULTS } from "../fixtures/service-defaults";
 
 // The admin API over real HTTP against the real Worker (SPEC §3). The tests
 // in the first block walk one service through its life, so they run in order.
@@ -64,19 +65,7 @@ describe("admin API", () => {
     expect(created.json).toEqual({
       name: "users",
       routes: [expect.objectContaining({ path_prefix: "/users" })],
-      strip_prefix: false,
-      load_balancer: { policy: "round_robin", hash_on: null },
-      health_check: {
-        path: "/healthz", method: "GET", interval_s: 10, timeout_ms: 2000,
-        expected_status: [200], body_contains: null, headers: {},
-        healthy_threshold: 2, unhealthy_threshold: 3,
-      },
-      retries: { attempts: 2, per_try_timeout_ms: 5000, retry_on: ["connect-failure", "timeout", "5xx"], budget_ratio: 0.2 },
-      timeout_ms: 15000,
-      outlier_detection: { consecutive_failures: 5, base_ejection_s: 30, max_ejection_percent: 50 },
-      panic_threshold_percent: 50,
-      slow_start_s: 0,
-      fallback_service: null,
+      ...SPEC_SERVICE_DEFAULTS,
     });
     expect(created.json.routes[0].host ?? null).toBeNull();
 

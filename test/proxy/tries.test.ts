@@ -26,7 +26,7 @@ function plan(ids: string[], config: Record<string, unknown> = {}, maxTries = 3)
   };
 }
 
-const deps = (budget = new RetryBudget()) => ({ load: new LoadStats(), passive: new PassiveHealth(), budget, onEjection: () => {}, clock: Date.now, rng: seededRng(1) });
+const deps = (budget = new RetryBudget()) => ({ load: new LoadStats(), passive: new PassiveHealth(), budget, clock: Date.now, rng: seededRng(1) });
 
 describe("tries", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -79,9 +79,8 @@ describe("tries", () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(async (url) => new Response(null, { status: String(url).includes("a.example") ? 503 : 200 }));
     const d = deps();
     let ejections = 0;
-    d.onEjection = () => ejections++;
     const p = plan(["a", "b", "c"], { outlier_detection: { consecutive_failures: 2 }, retries: { attempts: 0 } }, 1);
-    for (let i = 0; i < 9; i++) await runTries(p, d);
+    for (let i = 0; i < 9; i++) if ((await runTries(p, d)).ejected) ejections++;
     expect(ejections).toBe(1);
     expect(d.passive.drain()).toEqual([expect.objectContaining({ service: "s", origin: "a", reason: "outlier: 2 consecutive failures, ejected for 30s" })]);
     expect(d.passive.isEjected("s/a", Date.now())).toBe(true);
