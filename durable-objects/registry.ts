@@ -12,9 +12,13 @@ import { commitOrigin } from "./health-ops";
 import { healthOf, toEvent, toOrigin, toSnapshotOrigin, type HealthEvent, type OriginRow } from "./rows";
 import { migrate } from "./schema";
 import { RegistryStore } from "./store";
+import { VersionWatch } from "./version-watch";
 
 /** What a registry call that can miss returns: the value, or which thing was missing. */
 export type Found<T> = { ok: true; value: T } | { ok: false; missing: "service" | "origin" };
+
+/** Longest a blocking snapshot read waits; under the 30 s a Worker's `waitUntil` may run after its response. */
+export const MAX_SNAPSHOT_WAIT_MS = 25_000;
 
 const MISSING_SERVICE = { ok: false, missing: "service" } as const;
 const MISSING_ORIGIN = { ok: false, missing: "origin" } as const;
@@ -40,11 +44,12 @@ export interface Catalog {
  */
 export class Registry extends DurableObject<Env> {
   private readonly store: RegistryStore;
+  private readonly watch = new VersionWatch();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage);
-    this.store = new RegistryStore(ctx.storage);
+    this.store = new RegistryStore(ctx.storage, () => this.watch.notify());
   }
 
   listServices(): ServiceConfig[] {
@@ -200,11 +205,19 @@ export class Registry extends DurableObject<Env> {
     return this.store.version();
   }
 
-  /** The data plane's view; null when the caller already has `knownVersion`. */
-  snapshot(knownVersion = -1): Snapshot | null {
-    const version = this.store.version();
-    if (version === knownVersion) return null;
-    return { version, services: this.listServices(), origins: this.store.originRows().map(toSnapshotOrigin) };
+  /**
+   * The data plane's view; null when the caller already has `knownVersion`.
+   * With `waitMs` (capped at MAX_SNAPSHOT_WAIT_MS) the call is a blocking
+   * query: it answers as soon as the version moves, or null when it has not
+   * moved by then — one call per isolate per wait instead of one per second.
+   */
+  async snapshot(knownVersion = -1, waitMs = 0): Promise<Snapshot | null> {
+    const until = Date.now() + Math.min(Math.max(0, waitMs), MAX_SNAPSHOT_WAIT_MS);
+    while (this.store.version() === knownVersion) {
+      const left = until - Date.now();
+      if (left <= 0 || !(await this.watch.next(left))) return null;
+    }
+    return { version: this.store.version(), services: this.listServices(), origins: this.store.originRows().map(toSnapshotOrigin) };
   }
 
   /**

@@ -9,7 +9,11 @@ export const MAX_EVENTS = 10_000;
  * interleaving other requests (the Durable Object's input gate).
  */
 export class RegistryStore {
-  constructor(private readonly storage: DurableObjectStorage) {}
+  /** `onBump` runs after every version bump (still inside the caller's transaction). */
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly onBump: () => void = () => {},
+  ) {}
 
   private get sql(): SqlStorage {
     return this.storage.sql;
@@ -26,7 +30,9 @@ export class RegistryStore {
 
   /** Marks a routing-relevant change; returns the new version. */
   bump(): number {
-    return this.sql.exec<{ value: number }>(`UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value`).one().value;
+    const version = this.sql.exec<{ value: number }>(`UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value`).one().value;
+    this.onBump();
+    return version;
   }
 
   serviceRows(): ServiceRow[] {

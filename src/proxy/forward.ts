@@ -51,7 +51,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   if (hops >= MAX_HOPS) return fail(new MeshError("ERR_LOOP", `request has already passed through the mesh ${hops} times (x-mesh-hops)`));
   let state: RoutingState;
   try {
-    state = await routing.get((known) => registry(env).snapshot(known), (p) => ctx.waitUntil(p));
+    state = await routing.get((known, waitMs) => registry(env).snapshot(known, waitMs), (p) => ctx.waitUntil(p));
   } catch (err) {
     console.error("no routing table", err);
     return fail(new MeshError("ERR_NO_HEALTHY_ORIGIN", "routing table unavailable: the registry could not be reached"));

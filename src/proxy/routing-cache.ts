@@ -15,49 +15,83 @@ export interface ServiceRuntime {
 /** One isolate's routing table, built from a registry snapshot. */
 export interface RoutingState {
   version: number;
+  /** When this table was installed (epoch ms). */
   fetchedAt: number;
   matcher: RouteMatcher;
   services: Map<string, ServiceRuntime>;
 }
 
-/** Reads the registry's snapshot if it is newer than `knownVersion` (null when it is not). */
-export type SnapshotSource = (knownVersion: number) => Promise<Snapshot | null>;
+/**
+ * Reads the registry's snapshot if it is newer than `knownVersion` (null when
+ * it is not). With `waitMs` > 0 it is a blocking query: it answers when the
+ * version moves, or null once `waitMs` has passed without a change.
+ */
+export type SnapshotSource = (knownVersion: number, waitMs: number) => Promise<Snapshot | null>;
+
+/** How long a background refresh waits for a change (a blocking query); under the registry's cap. */
+export const POLL_WAIT_MS = 20_000;
+/** A blocking query not back this long after its wait is presumed lost (its request context died) and replaced. */
+const POLL_GRACE_MS = 5_000;
 
 /**
- * The per-isolate snapshot cache. Requests are served from memory; once the
- * table is older than `maxAgeMs` one background refresh runs (single-flight),
- * so the registry sees about one call per second per busy isolate, whatever
- * the request rate. After `invalidate()` (a write made through this isolate)
- * the next `get` waits for a table that includes the write.
+ * The per-isolate snapshot cache. Requests are served from memory. In the
+ * background one blocking query at a time (single-flight) asks the registry
+ * for a version newer than the table's: it answers as soon as something
+ * changes, or empty after `pollMs`, so a new table arrives within
+ * milliseconds of a change while an idle registry sees one call per isolate
+ * per `pollMs`, whatever the request rate. A new query starts at most once
+ * per `minIntervalMs` (about once a second). After `invalidate()` (a write
+ * made through this isolate) the next `get` waits for a table that includes
+ * the write.
  */
 export class RoutingCache {
   #state: RoutingState | null = null;
+  /** Fetch order: a table is installed only if its fetch started after the installed one's. */
+  #seq = 0;
+  #installedSeq = 0;
   #inflight: Promise<RoutingState> | null = null;
   #inflightGen = 0;
   #wanted = 0;
   #have = -1;
+  #pollStartedAt: number | null = null;
+  #lastPollAt = Number.NEGATIVE_INFINITY;
   readonly #balancers = new Map<string, { policy: BalancerPolicy; balancer: Balancer }>();
   /** In-flight counts and latency estimates, keyed `service/origin`. */
   readonly load = new LoadStats();
 
   constructor(
     private readonly clock: () => number = Date.now,
-    private readonly maxAgeMs = 1000,
+    private readonly minIntervalMs = 1000,
+    private readonly pollMs = POLL_WAIT_MS,
   ) {}
 
   /** The current table, refreshing it first when there is none or a local write made it stale. */
   async get(source: SnapshotSource, waitUntil: (p: Promise<unknown>) => void): Promise<RoutingState> {
     const state = this.#state;
     if (state === null || this.#have < this.#wanted) return this.#refreshAfter(source, this.#wanted);
-    if (this.clock() - state.fetchedAt >= this.maxAgeMs && this.#inflight === null) {
-      waitUntil(this.#refresh(source).catch((err) => console.error("routing table refresh failed", err)));
-    }
+    const now = this.clock();
+    const polling = this.#pollStartedAt !== null && now - this.#pollStartedAt < this.pollMs + POLL_GRACE_MS;
+    if (!polling && now - this.#lastPollAt >= this.minIntervalMs) waitUntil(this.#poll(source, state.version, now));
     return state;
   }
 
   /** Marks the table stale: the next `get` waits for a fresh snapshot. */
   invalidate(): void {
     this.#wanted++;
+  }
+
+  async #poll(source: SnapshotSource, known: number, now: number): Promise<void> {
+    this.#pollStartedAt = now;
+    this.#lastPollAt = now;
+    const seq = ++this.#seq;
+    try {
+      const snapshot = await source(known, this.pollMs);
+      if (snapshot !== null) this.#install(snapshot, seq);
+    } catch (err) {
+      console.error("routing table refresh failed", err);
+    } finally {
+      if (this.#pollStartedAt === now) this.#pollStartedAt = null;
+    }
   }
 
   async #refreshAfter(source: SnapshotSource, gen: number): Promise<RoutingState> {
@@ -71,13 +105,12 @@ export class RoutingCache {
     if (this.#inflight !== null) return this.#inflight;
     const gen = this.#wanted;
     this.#inflightGen = gen;
+    const seq = ++this.#seq;
     const run = (async () => {
-      const snapshot = await source(this.#state?.version ?? -1);
-      const now = this.clock();
-      const next = snapshot === null ? { ...this.#state!, fetchedAt: now } : this.#build(snapshot, now);
-      this.#state = next;
+      const snapshot = await source(this.#state?.version ?? -1, 0);
+      if (snapshot !== null) this.#install(snapshot, seq);
       this.#have = Math.max(this.#have, gen);
-      return next;
+      return this.#state!;
     })();
     this.#inflight = run;
     const clear = () => {
@@ -85,6 +118,13 @@ export class RoutingCache {
     };
     run.then(clear, clear);
     return run;
+  }
+
+  /** Installs a fetched table unless a fetch started later already installed one. */
+  #install(snapshot: Snapshot, seq: number): void {
+    if (seq < this.#installedSeq) return;
+    this.#installedSeq = seq;
+    this.#state = this.#build(snapshot, this.clock());
   }
 
   #build(snapshot: Snapshot, now: number): RoutingState {

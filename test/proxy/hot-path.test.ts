@@ -8,7 +8,7 @@ import { api } from "../helpers/admin";
 describe("hot path", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it("serves 1,000 proxied requests from the isolate cache with only a handful of registry calls", async () => {
+  it("serves 1,000 proxied requests from the isolate cache with one registry call", async () => {
     await api("PUT", "/services/hot", { routes: [{ host: "hot.example.com" }], health_check: null });
     await api("PUT", "/services/hot/origins/h1", { url: "https://h1.example.com" });
     await api("PUT", "/services/hot/origins/h2", { url: "https://h2.example.com" });
@@ -16,18 +16,16 @@ describe("hot path", () => {
     // The first request after the writes refreshes the table once.
     expect((await exports.default.fetch("https://hot.example.com/warm")).status).toBe(200);
     const before = registryCalls.count;
-    const started = Date.now();
     for (let i = 0; i < 1000; i++) {
       const res = await exports.default.fetch(`https://hot.example.com/r/${i}`);
       expect(res.status).toBe(200);
       await res.text();
     }
-    const seconds = Math.max(1, (Date.now() - started) / 1000);
     const calls = registryCalls.count - before;
     expect(upstream).toHaveBeenCalledTimes(1001);
-    // At most one background refresh per second of the run (plus one).
-    expect(calls).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
-    expect(calls).toBeLessThan(20);
+    // One background blocking read covers the whole run (it only answers when the table changes),
+    // however long it takes; the old rule was one refresh per second.
+    expect(calls).toBe(1);
   });
 
   it("sees a write made through this isolate's admin API at once", async () => {

@@ -51,6 +51,33 @@ describe("Registry Durable Object", () => {
     expect(await reg.snapshot(snap!.version)).toBeNull();
   });
 
+  it("answers a blocking snapshot read as soon as the version moves, and null when it does not", async () => {
+    const reg = fresh("blocking");
+    await reg.putService("s", service);
+    const known = (await reg.snapshot())!.version;
+    const quiet = Date.now();
+    expect(await reg.snapshot(known, 150)).toBeNull();
+    expect(Date.now() - quiet).toBeGreaterThanOrEqual(140);
+    const started = Date.now();
+    const waiting = reg.snapshot(known, 10_000);
+    await new Promise((r) => setTimeout(r, 50));
+    await reg.putOrigin("s", "o", origin("https://o.example.com"));
+    const snap = await waiting;
+    expect(snap?.version).toBe(known + 1);
+    expect(snap?.origins.map((o) => o.id)).toEqual(["o"]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("keeps a blocking read waiting through a write that does not move the version", async () => {
+    const reg = fresh("blocking-rollback");
+    await reg.putService("s", service);
+    const known = (await reg.snapshot())!.version;
+    const waiting = reg.snapshot(known, 300);
+    // A write to a missing origin changes nothing and must not wake the read with a stale answer.
+    expect(await reg.patchOrigin("s", "nope", { weight: 2 })).toEqual({ ok: false, missing: "origin" });
+    expect(await waiting).toBeNull();
+  });
+
   it("keeps all 50 origins registered concurrently", async () => {
     const reg = fresh("concurrent");
     await reg.putService("s", service);
