@@ -20,21 +20,25 @@ interface Table {
 /**
  * Consistent hashing with Maglev: a key always maps to the same endpoint while the set is
  * unchanged, and removing one of N endpoints moves only about 1/N of keys. Without a key it
- * falls back to weighted random. Use one instance per service; it caches the last table.
+ * falls back to weighted random. Use one instance per service; it caches the table of each
+ * endpoints array it is given (so a retry's shorter list does not cost the full list its table)
+ * and reuses the last one for a new array with the same endpoints and weights.
  * @example consistentHash().pick(endpoints, { rng, now, hashKey: clientIp })
  */
 export function consistentHash(tableSize = MAGLEV_TABLE_SIZE): Balancer {
-  let last: readonly Endpoint[] | undefined;
-  let table: Table | undefined;
+  const tables = new WeakMap<readonly Endpoint[], Table>();
+  let latest: Table | undefined;
 
   return {
     pick(endpoints, { rng, hashKey }) {
       if (hashKey === null || hashKey === undefined) return weightedPick(endpoints, rng());
-      if (endpoints !== last || table === undefined) {
+      let table = tables.get(endpoints);
+      if (table === undefined) {
         const key = setKey(endpoints);
-        if (table?.key !== key) table = buildTable(endpoints, key, tableSize);
-        last = endpoints;
+        table = latest?.key === key ? latest : buildTable(endpoints, key, tableSize);
+        tables.set(endpoints, table);
       }
+      latest = table;
       if (table.endpoints.length === 0) return undefined;
       return table.endpoints[table.slots[hash32(hashKey, 0) % tableSize]!]!;
     },

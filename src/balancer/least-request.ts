@@ -1,10 +1,12 @@
 import type { LoadStats } from "./load";
+import { cumulative, drawIndex } from "./random";
 import type { Balancer, Endpoint } from "./types";
 
 /**
  * Power of two choices: draws two distinct endpoints with weight > 0, each in proportion to
  * weight, and keeps the one with the lower `score` (the first drawn on ties). Weighted draws
- * keep the split proportional to weight when load is even.
+ * keep the split proportional to weight when load is even. The running weight sums are computed
+ * once per endpoints array, so a draw is O(log n).
  * @example p2c(endpoints, rng, (e) => load.inflight(e.id) / e.weight)
  */
 export function p2c(
@@ -12,19 +14,12 @@ export function p2c(
   rng: () => number,
   score: (e: Endpoint) => number,
 ): Endpoint | undefined {
-  let total = 0;
-  let count = 0;
-  for (const e of endpoints) {
-    if (e.weight > 0) {
-      total += e.weight;
-      count++;
-    }
-  }
-  if (count === 0) return undefined;
-  const i = draw(endpoints, rng() * total, -1);
+  const c = cumulative(endpoints);
+  if (c.count === 0) return undefined;
+  const i = drawIndex(c, rng() * c.total, -1);
   const a = endpoints[i]!;
-  if (count === 1) return a;
-  const b = endpoints[draw(endpoints, rng() * (total - a.weight), i)]!;
+  if (c.count === 1) return a;
+  const b = endpoints[drawIndex(c, rng() * (c.total - a.weight), i)]!;
   return score(b) < score(a) ? b : a;
 }
 
@@ -34,19 +29,4 @@ export function p2c(
  */
 export function leastRequest(load: LoadStats): Balancer {
   return { pick: (endpoints, { rng }) => p2c(endpoints, rng, (e) => load.inflight(e.id) / e.weight) };
-}
-
-// Index of the eligible endpoint that `x` falls on, skipping index `skip`; the caller
-// guarantees at least one candidate remains.
-function draw(endpoints: readonly Endpoint[], x: number, skip: number): number {
-  let last = -1;
-  for (let i = 0; i < endpoints.length; i++) {
-    const w = endpoints[i]!.weight;
-    if (!(w > 0) || i === skip) continue;
-    last = i;
-    x -= w;
-    if (x < 0) return i;
-  }
-  // Only reached through floating-point rounding when the draw is just below 1.
-  return last;
 }

@@ -21,3 +21,12 @@ export function effectiveWeight(weight: number, healthySince: number | null, slo
   if (elapsed >= windowMs) return weight;
   return weight * (SLOW_START_MIN_FRACTION + (1 - SLOW_START_MIN_FRACTION) * (elapsed / windowMs));
 }
+
+/**
+ * Whether `effectiveWeight` may still change after `now`: the origin has weight, slow start is
+ * on and its window has not run out. Callers that cache weights recompute only while this holds.
+ * @example rampsAfter(10, since, 60, since + 30_000) // true
+ */
+export function rampsAfter(weight: number, healthySince: number | null, slowStartS: number, now: number): boolean {
+  return weight > 0 && slowStartS > 0 && healthySince !== null && now - healthySince < slowStartS * 1000;
+}

@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SLOW_START_MIN_FRACTION, effectiveWeight } from "../../src/health/slow-start";
+import { SLOW_START_MIN_FRACTION, effectiveWeight, rampsAfter } from "../../src/health/slow-start";
 
 const SINCE = 1_700_000_000_000;
 
@@ -43,5 +44,32 @@ describe("slow start", () => {
 
   it("treats a clock behind the start as the start", () => {
     expect(effectiveWeight(100, SINCE, 60, SINCE - 5_000)).toBeCloseTo(10);
+  });
+
+  it("says the weight may still change exactly until the window is over", () => {
+    expect(rampsAfter(100, SINCE, 60, SINCE - 5_000)).toBe(true);
+    expect(rampsAfter(100, SINCE, 60, SINCE + 59_999)).toBe(true);
+    expect(rampsAfter(100, SINCE, 60, SINCE + 60_000)).toBe(false);
+    expect(rampsAfter(0, SINCE, 60, SINCE)).toBe(false);
+    expect(rampsAfter(100, null, 60, SINCE)).toBe(false);
+    expect(rampsAfter(100, SINCE, 0, SINCE)).toBe(false);
+  });
+
+  it("never leaves a weight that still changes marked as settled", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.option(fc.integer({ min: -100_000, max: 100_000 }), { nil: null }),
+        fc.integer({ min: 0, max: 120 }),
+        fc.integer({ min: -100_000, max: 100_000 }),
+        fc.integer({ min: 0, max: 200_000 }),
+        (weight, since, slowStartS, now, later) => {
+          const s = since === null ? null : SINCE + since;
+          if (!rampsAfter(weight, s, slowStartS, SINCE + now)) {
+            expect(effectiveWeight(weight, s, slowStartS, SINCE + now + later)).toBe(effectiveWeight(weight, s, slowStartS, SINCE + now));
+          }
+        },
+      ),
+    );
   });
 });

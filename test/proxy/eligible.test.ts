@@ -1,9 +1,11 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { roundRobin } from "../../src/balancer/round-robin";
+import { effectiveWeight } from "../../src/health/slow-start";
 import { OriginInput } from "../../src/model/origin";
 import { ServiceInput } from "../../src/model/service";
 import type { SnapshotOrigin } from "../../src/model/snapshot";
-import { eligible } from "../../src/proxy/eligible";
+import { eligible, RECHECK_MS } from "../../src/proxy/eligible";
 import { PassiveHealth } from "../../src/proxy/passive";
 import type { ServiceRuntime } from "../../src/proxy/routing-cache";
 
@@ -96,5 +98,98 @@ describe("passive outlier detection in the isolate", () => {
     p.record("s", "a", false, cfg, NOW, 0, 3);
     for (let i = 0; i < 4; i++) expect(p.record("s", "a", true, cfg, NOW, 0, 3)).toBeNull();
     for (let i = 0; i < 10; i++) expect(p.record("s", "b", true, null, NOW, 0, 3)).toBeNull();
+  });
+});
+
+describe("eligible set between changes", () => {
+  const cfg = { consecutive_failures: 5, base_ejection_s: 30, max_ejection_percent: 50 };
+  const none = () => false;
+  const idsOf = (set: { endpoints: { id: string }[] }) => set.endpoints.map((e) => e.id);
+
+  it("is the same object however much time passes while nothing changes", () => {
+    const rt = runtime([origin("a", "healthy"), origin("b", "healthy")]);
+    const first = eligible(rt, NOW, none, 1);
+    expect(eligible(rt, NOW + 3_600_000, none, 1)).toBe(first);
+  });
+
+  it("lets an origin back at the very millisecond its registry ejection ends", () => {
+    const rt = runtime([origin("a", "healthy"), origin("b", "healthy", { ejected_until_ms: NOW + 1000 })], { panic_threshold_percent: 0 });
+    expect(eligible(rt, NOW, none, 1)).toMatchObject({ ejected: 1 });
+    expect(idsOf(eligible(rt, NOW + 999, none, 1))).toEqual(["s/a"]);
+    expect(eligible(rt, NOW + 1000, none, 1)).toMatchObject({ ejected: 0, endpoints: [{ id: "s/a" }, { id: "s/b" }] });
+  });
+
+  it("lets an origin this isolate ejected back within RECHECK_MS of the ejection ending, asking no more often", () => {
+    const rt = runtime([origin("a", "healthy"), origin("b", "healthy")], { panic_threshold_percent: 0 });
+    const passive = new PassiveHealth();
+    let asked = 0;
+    const at = (now: number) => eligible(rt, now, (key) => (asked++, passive.isEjected(key, now)), passive.generation);
+    expect(idsOf(at(NOW))).toEqual(["s/a", "s/b"]);
+    for (let i = 0; i < 5; i++) passive.record("s", "b", true, cfg, NOW, 0, 2);
+    // An ejection bumps the generation, so the very next request sees it.
+    expect(idsOf(at(NOW + 1))).toEqual(["s/a"]);
+    asked = 0;
+    for (let t = NOW + 2; t < NOW + 1 + RECHECK_MS; t++) at(t);
+    expect(asked).toBe(0);
+    expect(idsOf(at(NOW + 29_999))).toEqual(["s/a"]);
+    expect(idsOf(at(NOW + 30_000 + RECHECK_MS))).toEqual(["s/a", "s/b"]);
+  });
+
+  it("sees a new snapshot at once", () => {
+    const rt = runtime([origin("a", "healthy")]);
+    expect(idsOf(eligible(rt, NOW, none, 1))).toEqual(["s/a"]);
+    rt.origins = [origin("a", "healthy"), origin("c", "healthy")];
+    expect(idsOf(eligible(rt, NOW + 1, none, 1))).toEqual(["s/a", "s/c"]);
+  });
+
+  it("keeps the endpoints array when a recompute finds the same origins and weights, so balancers keep their caches", () => {
+    const rt = runtime([origin("a", "healthy"), origin("b", "healthy")]);
+    const first = eligible(rt, NOW, none, 1);
+    expect(eligible(rt, NOW + 1, none, 2).endpoints).toBe(first.endpoints);
+  });
+
+  it("keeps a slow-start ramp moving, at most RECHECK_MS behind, and holds still once it is over", () => {
+    const rt = runtime([origin("a", "healthy", { weight: 100, healthy_since_ms: NOW }), origin("b", "healthy", { weight: 100 })], { slow_start_s: 10 });
+    let last = 0;
+    for (let t = NOW; t <= NOW + 10_000; t += 100) {
+      const weight = eligible(rt, t, none, 1).endpoints[0]!.weight;
+      expect(weight).toBeGreaterThanOrEqual(last);
+      expect(weight).toBeGreaterThanOrEqual(effectiveWeight(100, NOW, 10, t - RECHECK_MS));
+      expect(weight).toBeLessThanOrEqual(effectiveWeight(100, NOW, 10, t));
+      last = weight;
+    }
+    const settled = eligible(rt, NOW + 10_000 + RECHECK_MS, none, 1);
+    expect(settled.endpoints[0]!.weight).toBe(100);
+    expect(eligible(rt, NOW + 3_600_000, none, 1)).toBe(settled);
+  });
+
+  it("always equals a fresh computation, whatever the health, registry ejections, panic and clock", () => {
+    const originArb = fc.record({
+      status: fc.constantFrom("healthy", "unknown", "unhealthy") as fc.Arbitrary<SnapshotOrigin["health"]["status"]>,
+      enabled: fc.boolean(),
+      drain: fc.boolean(),
+      weight: fc.integer({ min: 0, max: 10 }),
+      ejectedFor: fc.option(fc.integer({ min: -1000, max: 5000 }), { nil: null }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(originArb, { maxLength: 10 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.array(fc.integer({ min: 0, max: 6000 }), { minLength: 1, maxLength: 30 }),
+        (specs, threshold, times) => {
+          const origins = specs.map((o, i) =>
+            origin(`o${i}`, o.status, { enabled: o.enabled, drain: o.drain, weight: o.weight, ejected_until_ms: o.ejectedFor === null ? null : NOW + o.ejectedFor }),
+          );
+          const rt = runtime(origins, { panic_threshold_percent: threshold });
+          // Mostly forward, sometimes back: a clock that goes back must not see a stale set.
+          for (const t of times) {
+            const memoized = eligible(rt, NOW + t, none, 1);
+            const fresh = eligible({ ...rt, memo: undefined }, NOW + t, none, 1);
+            expect(memoized).toEqual(fresh);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
