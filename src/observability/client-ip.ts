@@ -20,12 +20,19 @@ export function clientIpMode(value: string | undefined): ClientIpMode {
  * @example await redactClientIp("203.0.113.77", "truncated", key) // "203.0.113.0"
  */
 export async function redactClientIp(ip: string | null, mode: ClientIpMode, hashKey: string): Promise<string | null> {
-  if (ip === null || ip === "" || mode === "off") return null;
-  if (mode === "full") return ip.slice(0, 64);
-  const network = truncateIp(ip);
-  if (network === null) return null;
-  if (mode === "truncated") return network;
+  if (mode !== "hashed") return redactClientIpNow(ip, mode);
+  if (ip === null || ip === "" || truncateIp(ip) === null) return null;
   return hmacHex(hashKey, canonicalIp(ip) ?? ip);
+}
+
+/**
+ * `redactClientIp` for the modes that need no HMAC: synchronous, so a log
+ * line can be made the moment a request is recorded.
+ * @example redactClientIpNow("203.0.113.77", "truncated") // "203.0.113.0"
+ */
+export function redactClientIpNow(ip: string | null, mode: Exclude<ClientIpMode, "hashed">): string | null {
+  if (ip === null || ip === "" || mode === "off") return null;
+  return mode === "full" ? ip.slice(0, 64) : truncateIp(ip);
 }
 
 /** The /24 (IPv4) or /48 (IPv6) network of an address; IPv4-mapped IPv6 counts as IPv4. */

@@ -23,15 +23,44 @@ export function parseSeriesKey(key: SeriesKey): { name: string; labels: Labels }
   return { name, labels };
 }
 
+const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"] as const;
+
 /** `2xx`…`5xx`, or `other` for a status outside 100–599 (e.g. 0 for an aborted request). */
 export function statusClass(status: number): string {
-  return status >= 100 && status <= 599 ? `${Math.floor(status / 100)}xx` : "other";
+  return STATUS_CLASSES[statusClassIndex(status)]!;
 }
 
-/** One label set's histogram deltas: per-bucket (not yet cumulative) counts, `+Inf` last. */
+function statusClassIndex(status: number): number {
+  return status >= 100 && status <= 599 ? Math.floor(status / 100) - 1 : STATUS_CLASSES.length - 1;
+}
+
+/**
+ * A histogram's label set and the keys it counts under, made once and kept:
+ * making keys is most of what counting allocates. The `_bucket` keys (one per
+ * bound, `+Inf` last) are made at the first drain.
+ */
+export class HistogramSeries {
+  readonly key: SeriesKey;
+  #drainKeys: { buckets: SeriesKey[]; sum: SeriesKey; count: SeriesKey } | undefined;
+
+  constructor(readonly family: string, readonly labels: Labels) {
+    this.key = seriesKey(family, labels);
+  }
+
+  /** The `_bucket`, `_sum` and `_count` keys the histogram drains into. */
+  drainKeys(): { buckets: SeriesKey[]; sum: SeriesKey; count: SeriesKey } {
+    const { family, labels } = this;
+    return (this.#drainKeys ??= {
+      buckets: [...LATENCY_BUCKETS_S.map(String), "+Inf"].map((le) => seriesKey(`${family}_bucket`, { ...labels, le })),
+      sum: seriesKey(`${family}_sum`, labels),
+      count: seriesKey(`${family}_count`, labels),
+    });
+  }
+}
+
+/** One histogram's deltas: per-bucket (not yet cumulative) counts, `+Inf` last. */
 interface HistogramDelta {
-  family: string;
-  labels: Labels;
+  series: HistogramSeries;
   buckets: number[];
   sum: number;
   count: number;
@@ -45,19 +74,22 @@ interface HistogramDelta {
  */
 export class Counters {
   private readonly deltas = new Map<SeriesKey, number>();
-  private readonly histograms = new Map<string, HistogramDelta>();
+  private readonly histograms = new Map<SeriesKey, HistogramDelta>();
 
   add(name: string, labels: Labels, value = 1): void {
+    this.addTo(seriesKey(name, labels), value);
+  }
+
+  /** `add` to a series whose key the caller keeps. */
+  addTo(key: SeriesKey, value = 1): void {
     if (value === 0) return;
-    const key = seriesKey(name, labels);
     this.deltas.set(key, (this.deltas.get(key) ?? 0) + value);
   }
 
-  observe(family: string, labels: Labels, seconds: number): void {
+  observe(series: HistogramSeries, seconds: number): void {
     if (!Number.isFinite(seconds)) return;
-    const key = seriesKey(family, labels);
-    let h = this.histograms.get(key);
-    if (!h) this.histograms.set(key, (h = { family, labels, buckets: new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0), sum: 0, count: 0 }));
+    let h = this.histograms.get(series.key);
+    if (!h) this.histograms.set(series.key, (h = { series, buckets: new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0), sum: 0, count: 0 }));
     let i = 0;
     while (i < LATENCY_BUCKETS_S.length && seconds > LATENCY_BUCKETS_S[i]!) i++;
     h.buckets[i]!++;
@@ -77,13 +109,11 @@ export class Counters {
   /** Takes every delta, leaving none. */
   drain(): CounterDeltas {
     for (const h of this.histograms.values()) {
+      const keys = h.series.drainKeys();
       let cumulative = 0;
-      h.buckets.forEach((n, i) => {
-        cumulative += n;
-        this.add(`${h.family}_bucket`, { ...h.labels, le: i < LATENCY_BUCKETS_S.length ? String(LATENCY_BUCKETS_S[i]) : "+Inf" }, cumulative);
-      });
-      this.add(`${h.family}_sum`, h.labels, h.sum);
-      this.add(`${h.family}_count`, h.labels, h.count);
+      for (let i = 0; i < h.buckets.length; i++) this.addTo(keys.buckets[i]!, (cumulative += h.buckets[i]!));
+      this.addTo(keys.sum, h.sum);
+      this.addTo(keys.count, h.count);
     }
     this.histograms.clear();
     const out = [...this.deltas];
@@ -92,12 +122,50 @@ export class Counters {
   }
 }
 
+/** The series one origin's requests count in; keys are made when first needed, then kept. */
+interface OriginSeries {
+  where: Labels;
+  /** `mesh_requests_total` keys by status class. */
+  requests: (SeriesKey | undefined)[];
+  duration: HistogramSeries;
+  upstream: HistogramSeries;
+  retries: SeriesKey | undefined;
+}
+
+/** Origins whose series are kept (≈4 KB each once drained); past it the cache starts over, as origins come and go. */
+const ORIGIN_SERIES_MAX = 256;
+const originSeries = new Map<string, Map<string, OriginSeries>>();
+let originSeriesCount = 0;
+
+function seriesOf(service: string, origin: string): OriginSeries {
+  const known = originSeries.get(service)?.get(origin);
+  if (known) return known;
+  if (originSeriesCount >= ORIGIN_SERIES_MAX) {
+    originSeries.clear();
+    originSeriesCount = 0;
+  }
+  const where = { service, origin };
+  const series: OriginSeries = {
+    where,
+    requests: [],
+    duration: new HistogramSeries("mesh_request_duration_seconds", where),
+    upstream: new HistogramSeries("mesh_upstream_duration_seconds", where),
+    retries: undefined,
+  };
+  let byOrigin = originSeries.get(service);
+  if (!byOrigin) originSeries.set(service, (byOrigin = new Map()));
+  byOrigin.set(origin, series);
+  originSeriesCount++;
+  return series;
+}
+
 /** Adds what one proxied request contributes to the metrics. */
 export function countOutcome(counters: Counters, o: RequestOutcome): void {
-  const where = { service: o.service ?? "", origin: o.origin_id ?? "" };
-  counters.add("mesh_requests_total", { ...where, code: statusClass(o.status) });
-  counters.observe("mesh_request_duration_seconds", where, o.duration_ms / 1000);
-  if (o.upstream_ms !== null) counters.observe("mesh_upstream_duration_seconds", where, o.upstream_ms / 1000);
-  if (o.attempts > 1) counters.add("mesh_retries_total", where, o.attempts - 1);
+  const s = seriesOf(o.service ?? "", o.origin_id ?? "");
+  const c = statusClassIndex(o.status);
+  counters.addTo((s.requests[c] ??= seriesKey("mesh_requests_total", { ...s.where, code: STATUS_CLASSES[c]! })));
+  counters.observe(s.duration, o.duration_ms / 1000);
+  if (o.upstream_ms !== null) counters.observe(s.upstream, o.upstream_ms / 1000);
+  if (o.attempts > 1) counters.addTo((s.retries ??= seriesKey("mesh_retries_total", s.where)), o.attempts - 1);
   if (o.ejected) counters.add("mesh_ejections_total", { service: o.ejected.service, origin: o.ejected.origin });
 }

@@ -1,5 +1,5 @@
 import type { RequestOutcome } from "./record";
-import { type ClientIpMode, redactClientIp } from "./client-ip";
+import { type ClientIpMode, redactClientIp, redactClientIpNow } from "./client-ip";
 
 /**
  * One request-log line, as every sink receives it (one JSON object per
@@ -34,6 +34,44 @@ export interface LogEntry {
  * @example const line = JSON.stringify(await toLogEntry(outcome, "truncated", key))
  */
 export async function toLogEntry(o: RequestOutcome, mode: ClientIpMode, hashKey: string): Promise<LogEntry> {
+  return logEntry(o, await redactClientIp(o.client_ip, mode, hashKey));
+}
+
+/**
+ * A log line on its way to the buffer: final, or (in `hashed` mode only)
+ * waiting for the HMAC of its client address, which is asynchronous.
+ */
+export type PendingLine = string | { line: string; ip: string };
+
+/** What an unhashed line holds in place of the address until `finishLine` puts the hash in. */
+const NO_CLIENT_IP = '"client_ip":null';
+
+/**
+ * The NDJSON line of a request outcome, made when the request is recorded so
+ * that only a string waits for the batch, not the outcome. Byte for byte the
+ * `JSON.stringify(await toLogEntry(o, mode, key))` of the same outcome, once
+ * `finishLine` has run.
+ * @example pending.push(toLogLine(outcome, clientIpMode(env.MESH_LOG_CLIENT_IP)))
+ */
+export function toLogLine(o: RequestOutcome, mode: ClientIpMode): PendingLine {
+  const ip = o.client_ip;
+  if (mode === "hashed" && ip !== null && ip !== "") return { line: JSON.stringify(logEntry(o, null)), ip };
+  return JSON.stringify(logEntry(o, mode === "hashed" ? null : redactClientIpNow(ip, mode)));
+}
+
+/**
+ * The final text of a pending line: in `hashed` mode the HMAC of its address
+ * (keyed with `hashKey`) goes where the line has `"client_ip":null`. That text
+ * can only be the key itself: every quote inside a JSON string value is escaped.
+ */
+export async function finishLine(pending: PendingLine, hashKey: string): Promise<string> {
+  if (typeof pending === "string") return pending;
+  const hash = await redactClientIp(pending.ip, "hashed", hashKey);
+  return hash === null ? pending.line : pending.line.replace(NO_CLIENT_IP, `"client_ip":${JSON.stringify(hash)}`);
+}
+
+/** The log entry of an outcome whose client address is already as the log may record it. */
+function logEntry(o: RequestOutcome, clientIp: string | null): LogEntry {
   const q = o.path.search(/[?#]/);
   return {
     ts: new Date(o.ts).toISOString(),
@@ -48,7 +86,7 @@ export async function toLogEntry(o: RequestOutcome, mode: ClientIpMode, hashKey:
     duration_ms: round(o.duration_ms),
     upstream_ms: o.upstream_ms === null ? null : round(o.upstream_ms),
     bytes_out: o.bytes_out,
-    client_ip: await redactClientIp(o.client_ip, mode, hashKey),
+    client_ip: clientIp,
     colo: o.colo,
     country: o.country,
     error_code: o.error_code,

@@ -3,7 +3,7 @@ import type { MeshEnv } from "../config";
 import { clientIpMode } from "./client-ip";
 import { Counters, countOutcome } from "./counters";
 import { logBuffer } from "./log-buffer-client";
-import { toLogEntry } from "./logs";
+import { type PendingLine, finishLine, toLogLine } from "./logs";
 
 /** What the proxy reports about one request it handled. */
 export interface RequestOutcome {
@@ -33,8 +33,10 @@ export const FLUSH_DELAY_MS = 1000;
 /** Most entries an isolate holds while the log buffer is unreachable; beyond it new entries are dropped and counted. */
 export const PENDING_MAX = 10_000;
 
-// Isolate memory: shared by every request this isolate serves.
-let pending: RequestOutcome[] = [];
+// Isolate memory: shared by every request this isolate serves. An outcome is
+// kept as its log line (one string), not as itself: lines wait up to a
+// second for their batch, long enough to outlive the young generation.
+let pending: PendingLine[] = [];
 const counters = new Counters();
 let isolateDropped = 0;
 /** After a failed flush, batches wait for the timer until then, so an unreachable buffer is not called per request. */
@@ -44,14 +46,14 @@ let timerArmedAt = 0;
 let registryCallsSent = 0;
 
 /**
- * Records one proxied request: buffers its log entry and metric deltas in
+ * Records one proxied request: buffers its log line and metric deltas in
  * isolate memory and hands a batch to the LogBuffer Durable Object with
  * `ctx.waitUntil` (one write per batch: at 100 entries, or 1 s after the
  * first) — never one write per request.
  * @example recordRequest(env, ctx, { ts: start, request_id: id, method: "GET", … })
  */
 export function recordRequest(env: MeshEnv, ctx: ExecutionContext, outcome: RequestOutcome): void {
-  if (pending.length < PENDING_MAX) pending.push(outcome);
+  if (pending.length < PENDING_MAX) pending.push(toLogLine(outcome, clientIpMode(env.MESH_LOG_CLIENT_IP)));
   else isolateDropped++;
   countOutcome(counters, outcome);
   const now = Date.now();
@@ -88,9 +90,7 @@ export async function flushRecorder(env: MeshEnv): Promise<void> {
   isolateDropped = 0;
   if (batch.length === 0 && deltas.length === 0 && dropped === 0) return;
   try {
-    const mode = clientIpMode(env.MESH_LOG_CLIENT_IP);
-    const key = env.MESH_ADMIN_SECRET ?? "";
-    const lines = await Promise.all(batch.map(async (o) => JSON.stringify(await toLogEntry(o, mode, key))));
+    const lines = await finishLines(batch, env.MESH_ADMIN_SECRET ?? "");
     await logBuffer(env).append(lines, deltas, dropped);
   } catch (err) {
     console.error("request log flush failed; keeping the batch for the next flush", err);
@@ -100,4 +100,10 @@ export async function flushRecorder(env: MeshEnv): Promise<void> {
     pending = batch.slice(Math.max(0, batch.length - room)).concat(pending);
     counters.merge(deltas);
   }
+}
+
+/** The batch's final lines; only `hashed` mode leaves any to finish (its HMAC is asynchronous). */
+async function finishLines(batch: PendingLine[], hashKey: string): Promise<string[]> {
+  if (batch.every((l): l is string => typeof l === "string")) return batch;
+  return Promise.all(batch.map((l) => finishLine(l, hashKey)));
 }

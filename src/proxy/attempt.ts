@@ -7,28 +7,49 @@ export type TryResult =
   | { kind: "timeout"; ms: number };
 
 /**
+ * What every try of one request sends, made once per request: redirects go
+ * back to the client (`manual`), and `signal` is each try's own, set by `tryOnce`.
+ */
+export interface TryInit extends RequestInit {
+  redirect: "manual";
+  signal: AbortSignal | null;
+}
+
+/**
+ * The init of a request's tries.
+ * @example const init = tryInit("GET", headers, null)
+ */
+export function tryInit(method: string, headers: Headers, body: BodyInit | null): TryInit {
+  return { method, headers, body, redirect: "manual", signal: null };
+}
+
+/**
  * Sends one request to an origin, aborting it after `timeoutMs` without
  * response headers. The timer stops once headers arrive, so a slow body
- * still streams.
- * @example const r = await tryOnce("https://10.0.0.7/users", { method: "GET" }, 5000, Date.now)
+ * still streams. Tries run one at a time, so each can put its own signal in
+ * the request's `init` rather than copy it.
+ * @example const r = await tryOnce("https://10.0.0.7/users", tryInit("GET", headers, null), 5000, Date.now)
  */
-export async function tryOnce(url: string, init: RequestInit, timeoutMs: number, clock: () => number): Promise<TryResult> {
+export async function tryOnce(url: string, init: TryInit, timeoutMs: number, clock: () => number): Promise<TryResult> {
   const started = clock();
   const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
+  const timer = setTimeout(abortTry, timeoutMs, controller);
+  init.signal = controller.signal;
   try {
-    const response = await fetch(url, { ...init, redirect: "manual", signal: controller.signal });
+    const response = await fetch(url, init);
     return { kind: "response", response, ms: clock() - started };
   } catch (err) {
-    if (timedOut) return { kind: "timeout", ms: clock() - started };
+    // Only the timer aborts a try.
+    if (controller.signal.aborted) return { kind: "timeout", ms: clock() - started };
     return { kind: "connect-failure", error: err instanceof Error ? err.message : String(err), ms: clock() - started };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A try's timer ran out before response headers came: abort it (a module function, so a try makes no closure). */
+function abortTry(controller: AbortController): void {
+  controller.abort();
 }
 
 /** Whether a try failed, for passive health and load estimates: no answer, or a 5xx. */

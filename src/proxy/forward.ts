@@ -3,13 +3,14 @@ import { IDENTITY_HEADER, createIdentitySigner } from "../auth/identity";
 import type { MeshEnv } from "../config";
 import { MeshError, errorResponse } from "../errors";
 import { recordRequest, type RequestOutcome } from "../observability/record";
+import { tryInit } from "./attempt";
 import { eligible, type EligibleSet } from "./eligible";
-import { MAX_HOPS, downstreamHeaders, hopsOf, requestIdOf, upstreamHeaders } from "./headers";
+import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
 import { PassiveHealth } from "./passive";
-import { forwardPath, hashKeyOf, mayRetry, planBody, targetUrl } from "./request-plan";
+import { forwardPath, hashKeyOf, mayRetry, planBody } from "./request-plan";
 import { RetryBudget } from "./retry-budget";
 import { RoutingCache, type RoutingState, type ServiceRuntime } from "./routing-cache";
-import { runTries, type TryDeps, type TryPlan } from "./tries";
+import { runTries, type TriesOutcome, type TryDeps } from "./tries";
 
 /** Per-isolate data-plane state: lives as long as the isolate, shared by its requests. */
 export const routing = new RoutingCache();
@@ -22,8 +23,6 @@ export function invalidateRoutes(): void {
   routing.invalidate();
 }
 
-type Base = Omit<RequestOutcome, "status" | "service" | "origin_id" | "attempts" | "duration_ms" | "upstream_ms" | "bytes_out" | "error_code">;
-
 /**
  * Proxies one request: route → eligible origins → pick → forward, with
  * per-try and overall timeouts, retries to other origins within the retry
@@ -35,38 +34,29 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const started = Date.now();
   const url = new URL(request.url);
   const requestId = requestIdOf(request.headers);
-  const clientIp = request.headers.get("cf-connecting-ip");
-  const host = request.headers.get("host") ?? url.host;
-  const cf = request.cf as { colo?: string; country?: string } | undefined;
-  const base: Base = {
-    ts: started, request_id: requestId, method: request.method, host, path: url.pathname,
-    client_ip: clientIp, colo: cf?.colo ?? null, country: cf?.country ?? null,
-  };
-  const fail = (err: MeshError, service: string | null = null, attempts = 0, originId: string | null = null, ejected: RequestOutcome["ejected"] = null) => {
-    recordRequest(env, ctx, { ...base, status: err.status, service, origin_id: originId, attempts, duration_ms: Date.now() - started, upstream_ms: null, bytes_out: null, error_code: err.code, ejected });
-    return errorResponse(err, requestId, attempts > 0 ? { "x-mesh-attempts": String(attempts) } : undefined);
-  };
-
+  const x: Exchange = { env, ctx, request, url, started, requestId };
   const hops = hopsOf(request.headers);
-  if (hops >= MAX_HOPS) return fail(new MeshError("ERR_LOOP", `request has already passed through the mesh ${hops} times (x-mesh-hops)`));
+  if (hops >= MAX_HOPS) return fail(x, new MeshError("ERR_LOOP", `request has already passed through the mesh ${hops} times (x-mesh-hops)`));
   let state: RoutingState;
   try {
     state = await routing.get((known, waitMs) => registry(env).snapshot(known, waitMs), (p) => ctx.waitUntil(p));
   } catch (err) {
     console.error("no routing table", err);
-    return fail(new MeshError("ERR_NO_HEALTHY_ORIGIN", "routing table unavailable: the registry could not be reached"));
+    return fail(x, new MeshError("ERR_NO_HEALTHY_ORIGIN", "routing table unavailable: the registry could not be reached"));
   }
+  const host = hostOf(request.headers, url);
   const route = state.matcher.match(host, url.pathname);
-  if (!route) return fail(new MeshError("ERR_NO_ROUTE", `no service routes ${host}${url.pathname}`));
+  if (!route) return fail(x, new MeshError("ERR_NO_ROUTE", `no service routes ${host}${url.pathname}`));
 
   const chosen = withFallback(state, state.services.get(route.service)!, started);
   const service = chosen.service;
   const name = service.config.name;
   if (chosen.set.endpoints.length === 0) {
-    return fail(new MeshError("ERR_NO_HEALTHY_ORIGIN", `service '${route.service}' has no healthy origin`), name);
+    return fail(x, new MeshError("ERR_NO_HEALTHY_ORIGIN", `service '${route.service}' has no healthy origin`), name);
   }
 
   const { config } = service;
+  const clientIp = clientIpOf(request.headers);
   const wantRetries = config.retries.attempts > 0 && mayRetry(request);
   const planned = await planBody(request, wantRetries);
   const maxTries = 1 + (wantRetries && planned.replayable ? config.retries.attempts : 0);
@@ -75,33 +65,77 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const signer = createIdentitySigner(env);
   if (signer) headers.set(IDENTITY_HEADER, await signer.sign({ service: name, requestId, now: started }));
   const path = forwardPath(url.pathname, route, config);
-  const hashKey = hashKeyOf(config, request, clientIp);
   const deadline = started + config.timeout_ms;
 
   budget.deposit(name, started);
-  const plan: TryPlan = {
-    service, set: chosen.set, target: (origin) => targetUrl(origin, path, url.search),
-    init: { method: request.method, headers, body: planned.body }, maxTries, deadline, hashKey,
-  };
-  const { last, attempts, upstreamMs, originId: lastOrigin, ejected } = await runTries(plan, deps);
-  if (ejected) reportEjections(env, ctx);
+  const init = tryInit(request.method, headers, planned.body);
+  const hashKey = hashKeyOf(config, request, clientIp);
+  const tries = await runTries({ service, set: chosen.set, hashKey, init, path, search: url.search, maxTries, deadline }, deps);
+  if (tries.ejected) reportEjections(env, ctx);
 
+  const last = tries.last;
   if (last === null || last.kind === "timeout" || (last.kind !== "response" && Date.now() >= deadline)) {
     const timeout = Date.now() >= deadline ? `no response within ${config.timeout_ms}ms` : `no response within ${config.retries.per_try_timeout_ms}ms`;
-    return fail(new MeshError("ERR_UPSTREAM_TIMEOUT", `${timeout} after ${attempts} attempt(s)`), name, attempts, lastOrigin, ejected);
+    return fail(x, new MeshError("ERR_UPSTREAM_TIMEOUT", `${timeout} after ${tries.attempts} attempt(s)`), name, tries);
   }
   if (last.kind === "connect-failure") {
-    return fail(new MeshError("ERR_UPSTREAM", `all ${attempts} attempt(s) failed: ${last.error}`), name, attempts, lastOrigin, ejected);
+    return fail(x, new MeshError("ERR_UPSTREAM", `all ${tries.attempts} attempt(s) failed: ${last.error}`), name, tries);
   }
   const res = last.response;
-  const meshMs = Math.max(0, Date.now() - started - upstreamMs);
-  const out = downstreamHeaders(res.headers, lastOrigin!, attempts, meshMs, upstreamMs, requestId);
-  const length = res.headers.get("content-length");
-  recordRequest(env, ctx, {
-    ...base, status: res.status, service: name, origin_id: lastOrigin, attempts, duration_ms: Date.now() - started,
-    upstream_ms: upstreamMs, bytes_out: length === null ? null : Number(length), error_code: null, ejected,
-  });
+  const meshMs = Math.max(0, Date.now() - started - tries.upstreamMs);
+  const out = downstreamHeaders(res.headers, tries.originId!, tries.attempts, meshMs, tries.upstreamMs, requestId);
+  recordRequest(env, ctx, outcomeOf(x, res, name, tries));
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+}
+
+/** What the error and log paths need of one request: references only, no copies of its fields. */
+interface Exchange {
+  env: MeshEnv;
+  ctx: ExecutionContext;
+  request: Request;
+  url: URL;
+  started: number;
+  requestId: string;
+}
+
+/**
+ * Answers a request with the mesh's own error (after `tries`, when origins
+ * were tried), and records it like any other.
+ */
+function fail(x: Exchange, err: MeshError, service: string | null = null, tries: TriesOutcome | null = null): Response {
+  recordRequest(x.env, x.ctx, outcomeOf(x, err, service, tries));
+  const attempts = tries?.attempts ?? 0;
+  return errorResponse(err, x.requestId, attempts > 0 ? { "x-mesh-attempts": String(attempts) } : undefined);
+}
+
+/**
+ * What the log and metrics keep of a request: made only once it is answered
+ * (with the origin's response or the mesh's error), from the request itself,
+ * so that no copy of it waits on the origin.
+ */
+function outcomeOf({ request, url, started, requestId }: Exchange, answer: Response | MeshError, service: string | null, tries: TriesOutcome | null): RequestOutcome {
+  const cf = request.cf as { colo?: string; country?: string } | undefined;
+  const upstream = answer instanceof MeshError ? null : answer;
+  const length = upstream?.headers.get("content-length") ?? null;
+  return {
+    ts: started,
+    request_id: requestId,
+    method: request.method,
+    host: hostOf(request.headers, url),
+    path: url.pathname,
+    status: answer.status,
+    service,
+    origin_id: tries?.originId ?? null,
+    attempts: tries?.attempts ?? 0,
+    duration_ms: Date.now() - started,
+    upstream_ms: upstream && tries ? tries.upstreamMs : null,
+    bytes_out: length === null ? null : Number(length),
+    client_ip: clientIpOf(request.headers),
+    colo: cf?.colo ?? null,
+    country: cf?.country ?? null,
+    error_code: answer instanceof MeshError ? answer.code : null,
+    ejected: tries?.ejected ?? null,
+  };
 }
 
 /** The service to use: the matched one, or its fallback chain when it has no eligible origin. */
@@ -109,6 +143,7 @@ function withFallback(state: RoutingState, first: ServiceRuntime, now: number): 
   const isEjected = (key: string) => passive.isEjected(key, now);
   let service = first;
   let set = eligible(service, now, isEjected, passive.generation);
+  if (set.endpoints.length > 0) return { service, set };
   const seen = new Set([service.config.name]);
   while (set.endpoints.length === 0 && service.config.fallback_service !== null && !seen.has(service.config.fallback_service)) {
     const next = state.services.get(service.config.fallback_service);

@@ -25,6 +25,16 @@ export function requestIdOf(headers: Headers): string {
   return given !== null && REQUEST_ID.test(given) ? given : crypto.randomUUID();
 }
 
+/** The host the client asked for: its `Host` field, else the URL's. */
+export function hostOf(headers: Headers, url: URL): string {
+  return headers.get("host") ?? url.host;
+}
+
+/** The client address Cloudflare saw (`cf-connecting-ip`), if any. */
+export function clientIpOf(headers: Headers): string | null {
+  return headers.get("cf-connecting-ip");
+}
+
 /** The incoming `x-mesh-hops` count (0 when absent or malformed). */
 export function hopsOf(headers: Headers): number {
   const n = Number.parseInt(headers.get("x-mesh-hops") ?? "0", 10);

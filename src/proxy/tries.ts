@@ -1,21 +1,24 @@
-import type { LoadStats } from "../balancer/index";
-import { backoffMs, failed, retryable, tryOnce, type TryResult } from "./attempt";
+import type { Endpoint, LoadStats } from "../balancer/index";
+import { backoffMs, failed, retryable, tryOnce, type TryInit, type TryResult } from "./attempt";
 import type { EligibleSet } from "./eligible";
 import type { PassiveHealth } from "./passive";
+import { targetUrl } from "./request-plan";
 import type { RetryBudget } from "./retry-budget";
 import type { ServiceRuntime } from "./routing-cache";
 
-/** One request's tries, as planned by the proxy. */
+/** One request's tries, as planned by the proxy: plain data, no closures. */
 export interface TryPlan {
   service: ServiceRuntime;
   set: EligibleSet;
-  /** The origin URL for a base URL. */
-  target: (originBase: string) => string;
-  init: RequestInit;
+  hashKey: string | null;
+  /** Made once per request by `tryInit`; each try sets its own signal on it. */
+  init: TryInit;
+  /** Appended to the picked origin's URL. */
+  path: string;
+  search: string;
   maxTries: number;
   /** Epoch ms by which response headers must have arrived (`timeout_ms`). */
   deadline: number;
-  hashKey: string | null;
 }
 
 /** The isolate's shared state the tries read and update. */
@@ -41,40 +44,47 @@ export interface TriesOutcome {
  * (to origins not yet tried, when there are any) only what `retry_on`
  * covers, within `maxTries`, the deadline and the retry budget, with jittered
  * backoff; every try updates the load estimates and passive health.
- * @example const out = await runTries(plan, { load, passive, budget, clock: Date.now, rng: Math.random })
+ * @example const out = await runTries({ service, set, hashKey: null, init, path: "/users/1", search: "", maxTries: 3, deadline }, deps)
  */
 export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutcome> {
-  const { config, balancer } = plan.service;
+  const { service, set, hashKey, init, path, search, maxTries, deadline } = plan;
+  const { config, balancer } = service;
   const name = config.name;
-  const all = plan.set.endpoints;
-  const tried = new Set<string>();
+  const all = set.endpoints;
+  // Origins tried so far; made at the first retry, as most requests take one try.
+  let tried: Set<string> | null = null;
   const out: TriesOutcome = { last: null, attempts: 0, upstreamMs: 0, originId: null, ejected: null };
-  while (out.attempts < plan.maxTries) {
+  while (out.attempts < maxTries) {
     const now = deps.clock();
-    const remaining = plan.deadline - now;
+    const remaining = deadline - now;
     if (remaining <= 0) break;
-    const untried = tried.size === 0 ? all : all.filter((e) => !tried.has(e.id));
-    const pick = balancer.pick(untried.length > 0 ? untried : all, { rng: deps.rng, now, hashKey: plan.hashKey });
+    const untried = tried === null ? all : notIn(all, tried);
+    const pick = balancer.pick(untried.length > 0 ? untried : all, { rng: deps.rng, now, hashKey });
     if (!pick) break;
-    const origin = plan.set.origins.get(pick.id)!;
-    tried.add(pick.id);
+    const origin = set.origins.get(pick.id)!;
     out.attempts++;
     out.originId = origin.id;
     deps.load.begin(pick.id, now);
     const timeout = Math.min(config.retries.per_try_timeout_ms, remaining);
-    const result = await tryOnce(plan.target(origin.url), plan.init, timeout, deps.clock);
+    const result = await tryOnce(targetUrl(origin.url, path, search), init, timeout, deps.clock);
     out.upstreamMs += result.ms;
     out.last = result;
     const bad = failed(result);
     deps.load.end(pick.id, deps.clock(), result.ms, bad);
-    if (deps.passive.record(name, origin.id, bad, config.outlier_detection, deps.clock(), plan.set.ejected, plan.set.total)) {
+    if (deps.passive.record(name, origin.id, bad, config.outlier_detection, deps.clock(), set.ejected, set.total)) {
       out.ejected = { service: name, origin: origin.id };
     }
     if (!bad || !retryable(result, config.retries.retry_on)) break;
-    if (out.attempts >= plan.maxTries || !deps.budget.tryWithdraw(name, config.retries.budget_ratio, deps.clock())) break;
+    if (out.attempts >= maxTries || !deps.budget.tryWithdraw(name, config.retries.budget_ratio, deps.clock())) break;
+    (tried ??= new Set()).add(pick.id);
     if (result.kind === "response") await result.response.body?.cancel();
-    const pause = Math.min(backoffMs(out.attempts, deps.rng), Math.max(0, plan.deadline - deps.clock()));
+    const pause = Math.min(backoffMs(out.attempts, deps.rng), Math.max(0, deadline - deps.clock()));
     if (pause > 0) await new Promise((r) => setTimeout(r, pause));
   }
   return out;
+}
+
+/** The endpoints whose ids are not in `ids`. */
+function notIn(endpoints: readonly Endpoint[], ids: ReadonlySet<string>): Endpoint[] {
+  return endpoints.filter((e) => !ids.has(e.id));
 }

@@ -1,15 +1,17 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { MeshEnv } from "../../src/config";
-import { seriesKey } from "../../src/observability/counters";
+import { Counters, LATENCY_BUCKETS_S, countOutcome, seriesKey, type CounterDeltas, type Labels } from "../../src/observability/counters";
 import { logBuffer } from "../../src/observability/log-buffer-client";
+import { toLogEntry } from "../../src/observability/logs";
 import { FLUSH_ENTRIES, flushRecorder, recordRequest } from "../../src/observability/record";
 import { envWithBuffer, outcome } from "./helpers";
 
-/** The env with the log buffer's `append` calls counted. */
+/** The env with the log buffer's `append` calls counted (`calls`) and the lines they carried kept (`sent`). */
 function counting(name: string, vars: Partial<MeshEnv> = {}, failures = 0) {
   const base = envWithBuffer(name, vars);
   const calls: number[] = [];
+  const sent: string[] = [];
   let failing = failures;
   const LOG_BUFFER = {
     idFromName: (n: string) => base.LOG_BUFFER.idFromName(n),
@@ -20,6 +22,7 @@ function counting(name: string, vars: Partial<MeshEnv> = {}, failures = 0) {
           prop === "append"
             ? async (lines: string[], ...rest: unknown[]) => {
                 calls.push(lines.length);
+                sent.push(...lines);
                 if (failing-- > 0) throw new Error("log buffer unreachable");
                 return (target.append as (...a: unknown[]) => unknown)(lines, ...rest);
               }
@@ -27,7 +30,7 @@ function counting(name: string, vars: Partial<MeshEnv> = {}, failures = 0) {
       });
     },
   };
-  return { env: { ...base, LOG_BUFFER: LOG_BUFFER as unknown as MeshEnv["LOG_BUFFER"] }, calls };
+  return { env: { ...base, LOG_BUFFER: LOG_BUFFER as unknown as MeshEnv["LOG_BUFFER"] }, calls, sent };
 }
 
 describe("recordRequest", () => {
@@ -75,6 +78,26 @@ describe("recordRequest", () => {
     }
   });
 
+  it("sends every line byte for byte as toLogEntry writes it, in every MESH_LOG_CLIENT_IP mode", async () => {
+    const outcomes = [
+      outcome({ path: "/search?q=secret#top", duration_ms: 12.34567, upstream_ms: 3.0001 }),
+      outcome({ client_ip: "2001:db8:85a3:8d3:1319:8a2e:370:7348", status: 502, upstream_ms: null, bytes_out: null, error_code: "ERR_UPSTREAM" }),
+      outcome({ client_ip: "::FFFF:203.0.113.77", path: '/"client_ip":null' }),
+      outcome({ client_ip: "not-an-ip" }),
+      outcome({ client_ip: null }),
+      outcome({ client_ip: "" }),
+    ];
+    for (const mode of ["full", "truncated", "hashed", "off"] as const) {
+      const { env, sent } = counting(`lines-${mode}`, { MESH_LOG_CLIENT_IP: mode });
+      const ctx = createExecutionContext();
+      for (const o of outcomes) recordRequest(env, ctx, o);
+      await flushRecorder(env);
+      await waitOnExecutionContext(ctx);
+      const expected = await Promise.all(outcomes.map(async (o) => JSON.stringify(await toLogEntry(o, mode, env.MESH_ADMIN_SECRET ?? ""))));
+      expect(sent).toEqual(expected);
+    }
+  });
+
   it("keeps a batch the buffer could not take and delivers it, once, with the next flush", async () => {
     const { env, calls } = counting("retry", {}, 1);
     const ctx = createExecutionContext();
@@ -87,5 +110,43 @@ describe("recordRequest", () => {
     await waitOnExecutionContext(ctx);
     expect(calls).toEqual([2, 3]);
     expect((await logBuffer(env).recent(10)).map((l) => l.request_id)).toEqual(["kept-3", "kept-2", "kept-1"]);
+  });
+});
+
+describe("countOutcome", () => {
+  /** What a histogram of the given observations (seconds) drains into: cumulative buckets above zero, `_sum`, `_count`. */
+  function histogram(family: string, labels: Labels, observed: number[]): CounterDeltas {
+    const les = [...LATENCY_BUCKETS_S.map(String), "+Inf"];
+    const bounds = [...LATENCY_BUCKETS_S, Number.POSITIVE_INFINITY];
+    const buckets = bounds
+      .map((b, i): [string, number] => [seriesKey(`${family}_bucket`, { ...labels, le: les[i]! }), observed.filter((s) => s <= b).length])
+      .filter(([, n]) => n > 0);
+    return [...buckets, [seriesKey(`${family}_sum`, labels), observed.reduce((a, b) => a + b, 0)], [seriesKey(`${family}_count`, labels), observed.length]];
+  }
+
+  it("drains the series its names and labels give, in the same order, every flush", () => {
+    const users = { service: "users", origin: "users-1" };
+    const none = { service: "", origin: "" };
+    const expected: CounterDeltas = [
+      [seriesKey("mesh_requests_total", { ...users, code: "2xx" }), 2],
+      [seriesKey("mesh_requests_total", { ...none, code: "other" }), 1],
+      [seriesKey("mesh_retries_total", none), 2],
+      [seriesKey("mesh_ejections_total", users), 1],
+      [seriesKey("mesh_requests_total", { ...users, code: "5xx" }), 1],
+      [seriesKey("mesh_retries_total", users), 1],
+      ...histogram("mesh_request_duration_seconds", users, [0.02, 0.7, 0.004]),
+      ...histogram("mesh_upstream_duration_seconds", users, [0.015, 0.65]),
+      ...histogram("mesh_request_duration_seconds", none, [0.007]),
+    ];
+    const c = new Counters();
+    for (let flush = 0; flush < 2; flush++) {
+      countOutcome(c, outcome({ duration_ms: 20, upstream_ms: 15 }));
+      countOutcome(c, outcome({ status: 0, service: null, origin_id: null, attempts: 3, duration_ms: 7, upstream_ms: null, ejected: { service: "users", origin: "users-1" } }));
+      countOutcome(c, outcome({ status: 503, attempts: 2, duration_ms: 700, upstream_ms: 650 }));
+      countOutcome(c, outcome({ status: 204, duration_ms: 4, upstream_ms: null }));
+      const drained = c.drain();
+      expect(drained.map(([k]) => k)).toEqual(expected.map(([k]) => k));
+      drained.forEach(([, v], i) => expect(v).toBeCloseTo(expected[i]![1], 9));
+    }
   });
 });

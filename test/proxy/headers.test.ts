@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { downstreamHeaders, hopsOf, requestIdOf, upstreamHeaders } from "../../src/proxy/headers";
+import { clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "../../src/proxy/headers";
 
 const facts = { clientIp: "203.0.113.9", proto: "https", host: "api.example.com", requestId: "req-12345678", hops: 1 };
 
@@ -37,6 +37,14 @@ describe("proxy header hygiene", () => {
     expect(requestIdOf(new Headers({ "x-request-id": "bad id with spaces" }))).toMatch(/^[0-9a-f-]{36}$/);
     expect(requestIdOf(new Headers({ "x-request-id": "x".repeat(200) }))).toMatch(/^[0-9a-f-]{36}$/);
     expect(requestIdOf(new Headers())).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("takes the host from the Host field, else from the URL, and the client address only from cf-connecting-ip", () => {
+    const url = new URL("https://api.example.com:8443/users");
+    expect(hostOf(new Headers({ host: "users.internal" }), url)).toBe("users.internal");
+    expect(hostOf(new Headers(), url)).toBe("api.example.com:8443");
+    expect(clientIpOf(new Headers({ "cf-connecting-ip": "203.0.113.9", "x-forwarded-for": "1.2.3.4" }))).toBe("203.0.113.9");
+    expect(clientIpOf(new Headers({ "x-forwarded-for": "1.2.3.4" }))).toBeNull();
   });
 
   it("reads hops defensively", () => {

@@ -3,27 +3,24 @@ import { LoadStats } from "../../src/balancer/index";
 import { roundRobin } from "../../src/balancer/round-robin";
 import { ServiceInput } from "../../src/model/service";
 import type { SnapshotOrigin } from "../../src/model/snapshot";
+import { tryInit } from "../../src/proxy/attempt";
 import { PassiveHealth } from "../../src/proxy/passive";
 import { RetryBudget } from "../../src/proxy/retry-budget";
-import { runTries, type TryPlan } from "../../src/proxy/tries";
+import { runTries, type TriesOutcome, type TryDeps } from "../../src/proxy/tries";
 import { seededRng } from "../helpers/rng";
 
 // Narrow unit tests of the retry loop: origins are stubbed at `fetch`
 // (the end-to-end tests run the same loop against real servers).
 const origin = (id: string) => ({ id, url: `https://${id}.example.com`, weight: 1 }) as SnapshotOrigin;
 
-function plan(ids: string[], config: Record<string, unknown> = {}, maxTries = 3): TryPlan {
+/** The tries of a `GET /x` to a service `s` over origins `ids`; the service (and its balancer) persists across runs. */
+function plan(ids: string[], config: Record<string, unknown> = {}, maxTries = 3, search = ""): (deps: TryDeps) => Promise<TriesOutcome> {
   const cfg = { name: "s", ...ServiceInput.parse({ routes: [{}], ...config }) };
   const origins = new Map(ids.map((id) => [`s/${id}`, origin(id)]));
-  return {
-    service: { config: cfg, origins: [...origins.values()], balancer: roundRobin() },
-    set: { endpoints: ids.map((id) => ({ id: `s/${id}`, weight: 1 })), origins, panic: false, ejected: 0, total: ids.length },
-    target: (base) => `${base}/x`,
-    init: { method: "GET" },
-    maxTries,
-    deadline: Date.now() + 10_000,
-    hashKey: null,
-  };
+  const service = { config: cfg, origins: [...origins.values()], balancer: roundRobin() };
+  const set = { endpoints: ids.map((id) => ({ id: `s/${id}`, weight: 1 })), origins, panic: false, ejected: 0, total: ids.length };
+  const init = tryInit("GET", new Headers(), null);
+  return (deps) => runTries({ service, set, hashKey: null, init, path: "/x", search, maxTries, deadline: Date.now() + 10_000 }, deps);
 }
 
 const deps = (budget = new RetryBudget()) => ({ load: new LoadStats(), passive: new PassiveHealth(), budget, clock: Date.now, rng: seededRng(1) });
@@ -37,7 +34,7 @@ describe("tries", () => {
       seen.push(String(url));
       return new Response(null, { status: String(url).includes("a.example") ? 503 : 200 });
     });
-    const out = await runTries(plan(["a", "b"]), deps());
+    const out = await plan(["a", "b"])(deps());
     expect(out.attempts).toBe(2);
     expect(out.originId).toBe("b");
     expect(out.last?.kind === "response" && out.last.response.status).toBe(200);
@@ -46,14 +43,14 @@ describe("tries", () => {
 
   it("stops at maxTries and returns the last 5xx", async () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response(null, { status: 502 }));
-    const out = await runTries(plan(["a", "b"], {}, 3), deps());
+    const out = await plan(["a", "b"], {}, 3)(deps());
     expect(out.attempts).toBe(3);
     expect(out.last?.kind === "response" && out.last.response.status).toBe(502);
   });
 
   it("does not retry what retry_on leaves out", async () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response(null, { status: 500 }));
-    const out = await runTries(plan(["a", "b"], { retries: { retry_on: ["gateway-error"] } }), deps());
+    const out = await plan(["a", "b"], { retries: { retry_on: ["gateway-error"] } })(deps());
     expect(out.attempts).toBe(1);
   });
 
@@ -63,7 +60,7 @@ describe("tries", () => {
       if (n++ === 0) throw new Error("Network connection lost.");
       return new Response("ok");
     });
-    const out = await runTries(plan(["a", "b"]), deps());
+    const out = await plan(["a", "b"])(deps());
     expect(out.attempts).toBe(2);
     expect(out.last?.kind).toBe("response");
   });
@@ -71,7 +68,7 @@ describe("tries", () => {
   it("stops retrying when the retry budget is spent", async () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response(null, { status: 503 }));
     const budget = new RetryBudget(0);
-    const out = await runTries(plan(["a", "b"], { retries: { budget_ratio: 0 } }), deps(budget));
+    const out = await plan(["a", "b"], { retries: { budget_ratio: 0 } })(deps(budget));
     expect(out.attempts).toBe(1);
   });
 
@@ -80,9 +77,26 @@ describe("tries", () => {
     const d = deps();
     let ejections = 0;
     const p = plan(["a", "b", "c"], { outlier_detection: { consecutive_failures: 2 }, retries: { attempts: 0 } }, 1);
-    for (let i = 0; i < 9; i++) if ((await runTries(p, d)).ejected) ejections++;
+    for (let i = 0; i < 9; i++) if ((await p(d)).ejected) ejections++;
     expect(ejections).toBe(1);
     expect(d.passive.drain()).toEqual([expect.objectContaining({ service: "s", origin: "a", reason: "outlier: 2 consecutive failures, ejected for 30s" })]);
     expect(d.passive.isEjected("s/a", Date.now())).toBe(true);
+  });
+
+  it("sends each try to the origin with the path and query, redirects left to the client, under its own timeout", async () => {
+    const seen: { url: string; redirect: string | undefined; aborted: boolean }[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation((url, init) => {
+      const signal = init?.signal ?? undefined;
+      seen.push({ url: String(url), redirect: init?.redirect, aborted: signal?.aborted ?? true });
+      if (!String(url).includes("a.example")) return Promise.resolve(new Response("ok"));
+      return new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new Error("aborted"))));
+    });
+    const out = await plan(["a", "b"], { retries: { per_try_timeout_ms: 20 } }, 3, "?q=1")(deps());
+    expect(out.attempts).toBe(2);
+    expect(out.last?.kind === "response" && out.last.response.status).toBe(200);
+    expect(seen).toEqual([
+      { url: "https://a.example.com/x?q=1", redirect: "manual", aborted: false },
+      { url: "https://b.example.com/x?q=1", redirect: "manual", aborted: false },
+    ]);
   });
 });
