@@ -33,7 +33,7 @@ const PARAMS = {
     overhead: { warmS: 2, peakRounds: 3, peakS: 5, connections: 32, fixedRounds: 2, fixedS: 8, rate: 250 },
     slowOrigin: { rate: 200, baselineS: 8, slowS: 16 },
     killedOrigin: { rate: 200, seconds: 12, latencyMs: 5 },
-    controlPlane: { rate: 250, rpcS: 8, probes: 5, writesS: 5, bigOrigins: 10_000, bigConcurrency: 8, bigMaxS: 150, bigProbeS: 5 },
+    controlPlane: { rate: 250, rpcS: 25, probes: 5, writesS: 5, bigOrigins: 10_000, bigConcurrency: 8, bigMaxS: 150, bigProbeS: 5 },
   },
   smoke: {
     deadlineS: 170,
