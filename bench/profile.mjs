@@ -90,7 +90,7 @@ try {
     const sampled = allocations(heap.profile, where);
     const kib = (bytes) => (bytes / requests / 1024).toFixed(2);
     console.log(`\nHeap at ${rate} req/s for 1 + ${seconds} s (${heap.errors} failed requests):`);
-    console.log(`  used heap: ${kib(heap.bytesPerS * (1 + seconds))} KiB allocated per request (${(heap.bytesPerS / 2 ** 20).toFixed(2)} MiB/s between collections, ${heap.drops} drops)`);
+    console.log(`  used heap: ${kib(heap.bytesPerS * (1 + seconds))} KiB allocated per request (${(heap.bytesPerS / 2 ** 20).toFixed(2)} MiB/s between collections, ${heap.drops} drops); ranged ${(heap.minUsed / 2 ** 20).toFixed(1)}–${(heap.maxUsed / 2 ** 20).toFixed(1)} MiB`);
     console.log(`  sampling heap profiler: ${kib(sampled.total)} KiB allocated per request; by function (bytes per request):`);
     for (const r of sampled.rows.slice(0, top)) console.log(`${String(Math.round(r.bytes / requests)).padStart(7)}  ${r.name}  ${r.where}`);
   }
@@ -159,7 +159,8 @@ async function heapPerRequest(cdp, rate, load) {
       growingMs += samples[i][0] - samples[i - 1][0];
     }
   }
-  return { bytesPerS: growingMs > 0 ? (grown * 1000) / growingMs : 0, drops, errors: result.error_count, profile };
+  const used = samples.map(([, size]) => size);
+  return { bytesPerS: growingMs > 0 ? (grown * 1000) / growingMs : 0, drops, minUsed: Math.min(...used), maxUsed: Math.max(...used), errors: result.error_count, profile };
 }
 
 /** Bytes allocated per function (with the objects it allocated itself, not its callees'), most first. */
