@@ -129,6 +129,8 @@ ${workers.map(([name]) => `    (name = ${q(name)}, worker = .${capnpName(name)})
     (name = "do-disk", disk = (path = ${q(join(dir, "do"))}, writable = true)),
   ],
   sockets = [ ${sockets.join(", ")} ],
+  ${/* Diagnostics only, e.g. BENCH_V8_FLAGS="--trace-gc": V8 flags for the mesh's workerd. */ ""}
+  ${process.env.BENCH_V8_FLAGS ? `v8Flags = [${process.env.BENCH_V8_FLAGS.split(" ").map(q).join(", ")}],` : ""}
 );
 ${workers.map(([name, block]) => `const ${capnpName(name)} :Workerd.Worker = ${block};`).join("\n")}
 `;
