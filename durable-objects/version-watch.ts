@@ -27,9 +27,4 @@ export class VersionWatch {
   notify(): void {
     for (const wake of [...this.#waiters]) wake();
   }
-
-  /** How many callers are waiting now. */
-  get waiting(): number {
-    return this.#waiters.size;
-  }
 }
