@@ -48,7 +48,12 @@ try {
 
   const variants = [];
   const plan = roots.map((root, i) => ({ name: `#${i + 1} ${root}`, root, opts: {} }));
-  if (values["stub-log-buffer"]) plan.push({ name: `#1 with the log buffer stubbed`, root: roots[0], opts: { countRpc: true, extraVars: { BENCH_STUB_LOG_BUFFER: "true" } } });
+  if (values["stub-log-buffer"])
+    plan.push({
+      name: `#1 with the log buffer stubbed`,
+      root: roots[0],
+      opts: { countRpc: true, extraVars: { BENCH_STUB_LOG_BUFFER: "true" } },
+    });
   for (const [i, v] of plan.entries()) {
     const vdir = join(dir, `v${i}`);
     const bundle = await bundleMesh(vdir, v.root);
@@ -66,7 +71,15 @@ try {
   for (let r = 0; r < rounds; r++) {
     const k = r % variants.length;
     for (const v of [...variants.slice(k), ...variants.slice(0, k)]) {
-      got.get(v.name).push(await runWrk({ url: v.url, host: v.host, durationS: seconds, connections: Number(values.connections), pids: v.pids }));
+      got.get(v.name).push(
+        await runWrk({
+          url: v.url,
+          host: v.host,
+          durationS: seconds,
+          connections: Number(values.connections),
+          pids: v.pids,
+        }),
+      );
     }
   }
   console.log(`median of ${rounds} interleaved wrk rounds of ${seconds} s (-c${values.connections}):`);
@@ -74,7 +87,9 @@ try {
     const rs = got.get(v.name);
     const rps = median(rs.map((x) => x.rps));
     const cpu = median(rs.map((x) => x.cpu_s_per_1k));
-    console.log(`${String(rps).padStart(6)} req/s  ${cpu.toFixed(3)} CPU s/1k req  [${rs.map((x) => x.rps).join(", ")}]  ${v.name}`);
+    console.log(
+      `${String(rps).padStart(6)} req/s  ${cpu.toFixed(3)} CPU s/1k req  [${rs.map((x) => x.rps).join(", ")}]  ${v.name}`,
+    );
   }
 } finally {
   for (const stop of stoppers.reverse()) await stop();

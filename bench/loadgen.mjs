@@ -74,15 +74,21 @@ function fire(i, due) {
     status[i] = code;
     if (++finished === total) finish();
   };
-  const req = request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: "GET", agent, headers }, (res) => {
-    res.on("data", () => {});
-    res.on("end", () => settle(res.statusCode ?? 0));
-    res.on("error", () => settle(0));
-  });
-  const timer = setTimeout(() => {
-    settle(-1);
-    req.destroy();
-  }, Math.max(1, due + timeoutMs - sent));
+  const req = request(
+    { host: target.hostname, port: target.port, path: target.pathname + target.search, method: "GET", agent, headers },
+    (res) => {
+      res.on("data", () => {});
+      res.on("end", () => settle(res.statusCode ?? 0));
+      res.on("error", () => settle(0));
+    },
+  );
+  const timer = setTimeout(
+    () => {
+      settle(-1);
+      req.destroy();
+    },
+    Math.max(1, due + timeoutMs - sent),
+  );
   req.on("error", () => settle(0));
   req.end();
 }
@@ -102,15 +108,18 @@ function tick() {
 }
 
 // Hard stop: whatever is still open is reported as timed out.
-const hardStop = setTimeout(() => {
-  for (let i = 0; i < total; i++) {
-    if (status[i] === 0 && latency[i] === 0) {
-      latency[i] = timeoutMs;
-      status[i] = -1;
+const hardStop = setTimeout(
+  () => {
+    for (let i = 0; i < total; i++) {
+      if (status[i] === 0 && latency[i] === 0) {
+        latency[i] = timeoutMs;
+        status[i] = -1;
+      }
     }
-  }
-  finish();
-}, (measuredFrom - now()) + durationS * 1000 + timeoutMs + 5000);
+    finish();
+  },
+  measuredFrom - now() + durationS * 1000 + timeoutMs + 5000,
+);
 
 let done = false;
 function finish() {
@@ -119,7 +128,15 @@ function finish() {
   clearTimeout(hardStop);
   agent.destroy();
   const m = (a) => a.subarray(warm);
-  const result = summarize({ latency: m(latency), service: m(service), lag: m(lag), status: m(status), interval, timeoutMs, n });
+  const result = summarize({
+    latency: m(latency),
+    service: m(service),
+    lag: m(lag),
+    status: m(status),
+    interval,
+    timeoutMs,
+    n,
+  });
   result.rate = rate;
   result.duration_s = durationS;
   // Raw latencies (µs, integers) and statuses let the caller pool several runs.

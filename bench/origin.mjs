@@ -36,7 +36,14 @@ const server = createServer((req, res) => {
   }
   served++;
   const { latencyMs, status } = behaviour;
-  const answer = () => res.writeHead(status, { "content-type": "application/json", "content-length": String(body.length), "x-origin": values.name }).end(body);
+  const answer = () =>
+    res
+      .writeHead(status, {
+        "content-type": "application/json",
+        "content-length": String(body.length),
+        "x-origin": values.name,
+      })
+      .end(body);
   if (latencyMs > 0) setTimeout(answer, latencyMs);
   else answer();
 });

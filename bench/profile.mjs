@@ -69,30 +69,49 @@ try {
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
   await cdp.send("Profiler.start");
-  const load = await runWrk({ url, host: "prof.bench", durationS: seconds, connections: Number(values.connections), pids: m.pids });
+  const load = await runWrk({
+    url,
+    host: "prof.bench",
+    durationS: seconds,
+    connections: Number(values.connections),
+    pids: m.pids,
+  });
   const { profile } = await cdp.send("Profiler.stop");
   const rate = Number(values.rate);
-  const heap = values.heap ? await heapPerRequest(cdp, rate, () => runOpenLoop({ url, host: "prof.bench", rate, durationS: seconds, warmupS: 1, raw: false })) : null;
+  const heap = values.heap
+    ? await heapPerRequest(cdp, rate, () =>
+        runOpenLoop({ url, host: "prof.bench", rate, durationS: seconds, warmupS: 1, raw: false }),
+      )
+    : null;
   cdp.close();
 
   const map = new SourceMap(JSON.parse(await readFile(`${bundle.modules[0].path}.map`, "utf8")));
   const where = locator(map, bundle.modules[0].name);
   const report = analyse(profile, where);
-  console.log(`${load.rps} req/s under the profiler, ${load.cpu_s_per_1k} CPU s per 1,000 requests (whole workerd process)\n`);
+  console.log(
+    `${load.rps} req/s under the profiler, ${load.cpu_s_per_1k} CPU s per 1,000 requests (whole workerd process)\n`,
+  );
   console.log(`Self time (share of samples in the isolate's JS thread):`);
   for (const r of report.self.slice(0, top)) console.log(`${pct(r.share)}  ${r.name}  ${r.where}`);
   console.log(`\nTotal time of functions in src/ and durable-objects/ (with everything they call):`);
   for (const r of report.total.slice(0, top)) console.log(`${pct(r.share)}  ${r.name}  ${r.where}`);
   const pauses = gcPauses(profile);
-  console.log(`\nGarbage collection: ${pauses.totalMs} ms in ${seconds} s; longest pauses (ms): ${pauses.longest.join(", ")}`);
+  console.log(
+    `\nGarbage collection: ${pauses.totalMs} ms in ${seconds} s; longest pauses (ms): ${pauses.longest.join(", ")}`,
+  );
   if (heap) {
     const requests = rate * (1 + seconds);
     const sampled = allocations(heap.profile, where);
     const kib = (bytes) => (bytes / requests / 1024).toFixed(2);
     console.log(`\nHeap at ${rate} req/s for 1 + ${seconds} s (${heap.errors} failed requests):`);
-    console.log(`  used heap: ${kib(heap.bytesPerS * (1 + seconds))} KiB allocated per request (${(heap.bytesPerS / 2 ** 20).toFixed(2)} MiB/s between collections, ${heap.drops} drops); ranged ${(heap.minUsed / 2 ** 20).toFixed(1)}–${(heap.maxUsed / 2 ** 20).toFixed(1)} MiB`);
-    console.log(`  sampling heap profiler: ${kib(sampled.total)} KiB allocated per request; by function (bytes per request):`);
-    for (const r of sampled.rows.slice(0, top)) console.log(`${String(Math.round(r.bytes / requests)).padStart(7)}  ${r.name}  ${r.where}`);
+    console.log(
+      `  used heap: ${kib(heap.bytesPerS * (1 + seconds))} KiB allocated per request (${(heap.bytesPerS / 2 ** 20).toFixed(2)} MiB/s between collections, ${heap.drops} drops); ranged ${(heap.minUsed / 2 ** 20).toFixed(1)}–${(heap.maxUsed / 2 ** 20).toFixed(1)} MiB`,
+    );
+    console.log(
+      `  sampling heap profiler: ${kib(sampled.total)} KiB allocated per request; by function (bytes per request):`,
+    );
+    for (const r of sampled.rows.slice(0, top))
+      console.log(`${String(Math.round(r.bytes / requests)).padStart(7)}  ${r.name}  ${r.where}`);
   }
   if (values.out) {
     const file = join(values.out, values.passthrough ? "passthrough.cpuprofile" : `mesh-${values.policy}.cpuprofile`);
@@ -132,9 +151,13 @@ function gcPauses(profile) {
  * without a drop. `profile` is V8's sampling heap profile of the same time,
  * objects already collected included.
  */
-async function heapPerRequest(cdp, rate, load) {
+async function heapPerRequest(cdp, _rate, load) {
   await cdp.send("HeapProfiler.enable");
-  await cdp.send("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await cdp.send("HeapProfiler.startSampling", {
+    samplingInterval: 256,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
   const samples = [];
   let running = true;
   const sampling = (async () => {
@@ -160,7 +183,14 @@ async function heapPerRequest(cdp, rate, load) {
     }
   }
   const used = samples.map(([, size]) => size);
-  return { bytesPerS: growingMs > 0 ? (grown * 1000) / growingMs : 0, drops, minUsed: Math.min(...used), maxUsed: Math.max(...used), errors: result.error_count, profile };
+  return {
+    bytesPerS: growingMs > 0 ? (grown * 1000) / growingMs : 0,
+    drops,
+    minUsed: Math.min(...used),
+    maxUsed: Math.max(...used),
+    errors: result.error_count,
+    profile,
+  };
 }
 
 /** Bytes allocated per function (with the objects it allocated itself, not its callees'), most first. */
@@ -190,7 +220,7 @@ function locator(map, bundleName) {
   return (cf) => {
     if (!cf.url.endsWith(bundleName)) return cf.url ? cf.url.split("/").pop() : "";
     const e = map.findEntry(cf.lineNumber, cf.columnNumber);
-    if (!e || !e.originalSource) return "";
+    if (!e?.originalSource) return "";
     const src = e.originalSource.replace(/^.*?\/(src|durable-objects|node_modules)\//, "$1/");
     return `${src}:${(e.originalLine ?? e.originalLineNumber) + 1}`;
   };

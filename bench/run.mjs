@@ -33,7 +33,16 @@ const PARAMS = {
     overhead: { warmS: 2, peakRounds: 3, peakS: 5, connections: 32, fixedRounds: 2, fixedS: 8, rate: 250 },
     slowOrigin: { rate: 200, baselineS: 8, slowS: 16 },
     killedOrigin: { rate: 200, seconds: 12, latencyMs: 5 },
-    controlPlane: { rate: 250, rpcS: 25, probes: 5, writesS: 5, bigOrigins: 10_000, bigConcurrency: 8, bigMaxS: 150, bigProbeS: 5 },
+    controlPlane: {
+      rate: 250,
+      rpcS: 25,
+      probes: 5,
+      writesS: 5,
+      bigOrigins: 10_000,
+      bigConcurrency: 8,
+      bigMaxS: 150,
+      bigProbeS: 5,
+    },
   },
   smoke: {
     deadlineS: 170,
@@ -41,7 +50,16 @@ const PARAMS = {
     overhead: { warmS: 1, peakRounds: 1, peakS: 2, connections: 16, fixedRounds: 1, fixedS: 2, rate: 100 },
     slowOrigin: { rate: 100, baselineS: 1, slowS: 2 },
     killedOrigin: { rate: 100, seconds: 2, latencyMs: 5 },
-    controlPlane: { rate: 100, rpcS: 2, probes: 1, writesS: 1, bigOrigins: 200, bigConcurrency: 8, bigMaxS: 20, bigProbeS: 1 },
+    controlPlane: {
+      rate: 100,
+      rpcS: 2,
+      probes: 1,
+      writesS: 1,
+      bigOrigins: 200,
+      bigConcurrency: 8,
+      bigMaxS: 20,
+      bigProbeS: 1,
+    },
   },
 };
 
@@ -63,7 +81,8 @@ const { values } = parseArgs({
 const mode = values.smoke ? "smoke" : "full";
 const params = PARAMS[mode];
 const chosen = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(SCENARIOS);
-for (const name of chosen) if (!SCENARIOS[name]) fail(`unknown scenario "${name}"; choose from ${Object.keys(SCENARIOS).join(", ")}`);
+for (const name of chosen)
+  if (!SCENARIOS[name]) fail(`unknown scenario "${name}"; choose from ${Object.keys(SCENARIOS).join(", ")}`);
 
 function fail(message) {
   process.stderr.write(`bench: ${message}\n`);
@@ -80,14 +99,22 @@ function version(cmd, args) {
 const versions = {
   workerd: workerdVersion(),
   nginx: version("nginx", ["-v"])?.replace("nginx version: ", ""),
-  haproxy: version("haproxy", ["-v"])?.replace(/ - https?:\S+/, "").replace("HAProxy version", "HAProxy"),
-  wrk: version("wrk", ["-v"])?.replace(/ \[.*$/, "").replace(/ Copyright.*$/, ""),
+  haproxy: version("haproxy", ["-v"])
+    ?.replace(/ - https?:\S+/, "")
+    .replace("HAProxy version", "HAProxy"),
+  wrk: version("wrk", ["-v"])
+    ?.replace(/ \[.*$/, "")
+    .replace(/ Copyright.*$/, ""),
   node: process.versions.node,
 };
 const missing = ["nginx", "haproxy", "wrk"].filter((k) => !versions[k]);
-if (missing.length) fail(`${missing.join(", ")} not found: install the Debian packages nginx-light, haproxy and wrk (see docs/PERFORMANCE.md)`);
+if (missing.length)
+  fail(
+    `${missing.join(", ")} not found: install the Debian packages nginx-light, haproxy and wrk (see docs/PERFORMANCE.md)`,
+  );
 
-const log = (line) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+const log = (line) =>
+  process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
 const t0 = performance.now();
 const deadline = setTimeout(() => {
   process.stderr.write(`bench: still running after ${params.deadlineS} s; stopping everything\n`);
@@ -97,7 +124,14 @@ const deadline = setTimeout(() => {
 
 const dir = await mkdtemp(join(tmpdir(), "flaremesh-bench-"));
 const date = new Date().toISOString().slice(0, 10);
-const results = { date, mode, machine: { ...pick(machineLoad(), "cores"), load_start: pick(machineLoad(), "load1", "load5") }, versions, params, scenarios: {} };
+const results = {
+  date,
+  mode,
+  machine: { ...pick(machineLoad(), "cores"), load_start: pick(machineLoad(), "load1", "load5") },
+  versions,
+  params,
+  scenarios: {},
+};
 let failed = false;
 try {
   log(`${mode} run: ${chosen.join(", ")}; bundling the Worker`);

@@ -47,7 +47,14 @@ function sweepOrigin(store: RegistryStore, row: OriginRow, now: number): boolean
     const verdict = leaseVerdict(row.ttl_s, row.last_heartbeat_at, now);
     if (verdict === "deregister") {
       const silentS = Math.round((now - row.last_heartbeat_at) / 1000);
-      store.addEvent(now, row.service, row.id, row.status, "deregistered", `ttl: no heartbeat for ${silentS}s, deregistered`);
+      store.addEvent(
+        now,
+        row.service,
+        row.id,
+        row.status,
+        "deregistered",
+        `ttl: no heartbeat for ${silentS}s, deregistered`,
+      );
       store.deleteOrigin(row.service, row.id);
       return true;
     }
@@ -123,7 +130,12 @@ function applyResult(store: RegistryStore, task: CheckTask, result: CheckResult,
  * is logged and skipped: it never aborts the others or the alarm.
  * Returns how many checks ran.
  */
-export async function runActiveChecks(store: RegistryStore, fetcher: Fetcher, clock: () => number, rng: () => number = Math.random): Promise<number> {
+export async function runActiveChecks(
+  store: RegistryStore,
+  fetcher: Fetcher,
+  clock: () => number,
+  rng: () => number = Math.random,
+): Promise<number> {
   const tasks = takeDueChecks(store, clock(), rng);
   await pool(tasks, CHECK_CONCURRENCY, async (task) => {
     try {

@@ -19,10 +19,17 @@ export function wakeAt(row: Pick<OriginRow, "ttl_s" | "last_heartbeat_at">, heal
  * status and records a transition event. Returns true when the change
  * matters to routing, so the caller bumps the registry version once.
  */
-export function commitOrigin(store: RegistryStore, row: OriginRow, given: HealthState, reason: string, now: number): boolean {
+export function commitOrigin(
+  store: RegistryStore,
+  row: OriginRow,
+  given: HealthState,
+  reason: string,
+  now: number,
+): boolean {
   const before = healthOf(row);
   // An origin re-registered without a lease cannot stay held back by the lease it no longer has.
-  const health = row.ttl_s === null && given.ttl_expired ? stampRecovery(given, { ...given, ttl_expired: false }, now) : given;
+  const health =
+    row.ttl_s === null && given.ttl_expired ? stampRecovery(given, { ...given, ttl_expired: false }, now) : given;
   const status = collapseStatus({ enabled: row.enabled === 1, drain: row.drain === 1, health, now });
   const changed = status !== row.status;
   if (changed) store.addEvent(now, row.service, row.id, row.status, status, reason);

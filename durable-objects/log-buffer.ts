@@ -78,7 +78,10 @@ export class LogBuffer extends DurableObject<Env> {
   /** Sinks the cron should ship to now: those not backing off. */
   dueSinks(): StoredSink[] {
     const now = Date.now();
-    return this.store.sinkRows().filter((s) => s.next_attempt_at === null || s.next_attempt_at <= now).map((row) => this.view(row));
+    return this.store
+      .sinkRows()
+      .filter((s) => s.next_attempt_at === null || s.next_attempt_at <= now)
+      .map((row) => this.view(row));
   }
 
   /** The next batch for a sink (empty `lines` when it is up to date), or null if there is no such sink. */

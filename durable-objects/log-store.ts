@@ -76,7 +76,11 @@ export class LogStore {
       this.addMeta("bytes", bytes);
       this.addMeta("isolate_dropped", isolateDropped);
       for (const [series, value] of deltas) {
-        this.sql.exec(`INSERT INTO counters (series, value) VALUES (?, ?) ON CONFLICT (series) DO UPDATE SET value = value + excluded.value`, series, value);
+        this.sql.exec(
+          `INSERT INTO counters (series, value) VALUES (?, ?) ON CONFLICT (series) DO UPDATE SET value = value + excluded.value`,
+          series,
+          value,
+        );
       }
       const evicted = this.evict();
       this.prune();
@@ -86,7 +90,10 @@ export class LogStore {
 
   /** The newest `limit` lines, newest first. */
   tail(limit: number): string[] {
-    return this.sql.exec<{ line: string }>(`SELECT line FROM entries ORDER BY seq DESC LIMIT ?`, limit).toArray().map((r) => r.line);
+    return this.sql
+      .exec<{ line: string }>(`SELECT line FROM entries ORDER BY seq DESC LIMIT ?`, limit)
+      .toArray()
+      .map((r) => r.line);
   }
 
   /** Creates or replaces a sink. A new sink starts at the current end of the buffer; a replaced one keeps its cursor and counters, and is tried again at once. */
@@ -94,12 +101,21 @@ export class LogStore {
     return this.storage.transactionSync(() => {
       const json = JSON.stringify(config);
       if (this.sinkRow(name)) {
-        this.sql.exec(`UPDATE sinks SET config = ?, failures = 0, next_attempt_at = NULL, updated_at = ? WHERE name = ?`, json, now, name);
+        this.sql.exec(
+          `UPDATE sinks SET config = ?, failures = 0, next_attempt_at = NULL, updated_at = ? WHERE name = ?`,
+          json,
+          now,
+          name,
+        );
         return false;
       }
       this.sql.exec(
         `INSERT INTO sinks (name, config, cursor, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-        name, json, this.meta("last_seq"), now, now,
+        name,
+        json,
+        this.meta("last_seq"),
+        now,
+        now,
       );
       return true;
     });
@@ -130,7 +146,9 @@ export class LogStore {
     let upTo = sink.cursor;
     let bytes = 0;
     for (const row of this.sql.exec<{ seq: number; bytes: number; line: string }>(
-      `SELECT seq, bytes, line FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`, sink.cursor, max,
+      `SELECT seq, bytes, line FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`,
+      sink.cursor,
+      max,
     )) {
       if (lines.length > 0 && bytes + row.bytes > maxBytes) break;
       lines.push(row.line);
@@ -143,11 +161,16 @@ export class LogStore {
   /** The sink took entries through `upTo` (a 2xx): advance its cursor, clear its back-off, prune. */
   ack(name: string, upTo: number, count: number, now: number): boolean {
     return this.storage.transactionSync(() => {
-      const updated = this.sql.exec(
-        `UPDATE sinks SET cursor = MAX(cursor, ?), shipped = shipped + ?, failures = 0, next_attempt_at = NULL,
+      const updated =
+        this.sql.exec(
+          `UPDATE sinks SET cursor = MAX(cursor, ?), shipped = shipped + ?, failures = 0, next_attempt_at = NULL,
            last_error = NULL, last_attempt_at = ?, last_success_at = ? WHERE name = ?`,
-        upTo, count, now, now, name,
-      ).rowsWritten > 0;
+          upTo,
+          count,
+          now,
+          now,
+          name,
+        ).rowsWritten > 0;
       if (updated) this.prune();
       return updated;
     });
@@ -160,13 +183,19 @@ export class LogStore {
     const next = now + backoffMs(sink.failures + 1);
     this.sql.exec(
       `UPDATE sinks SET failures = failures + 1, next_attempt_at = ?, last_error = ?, last_attempt_at = ? WHERE name = ?`,
-      next, error.slice(0, 500), now, name,
+      next,
+      error.slice(0, 500),
+      now,
+      name,
     );
     return next;
   }
 
   counters(): CounterDeltas {
-    return this.sql.exec<{ series: string; value: number }>(`SELECT series, value FROM counters ORDER BY series`).toArray().map((r): [string, number] => [r.series, r.value]);
+    return this.sql
+      .exec<{ series: string; value: number }>(`SELECT series, value FROM counters ORDER BY series`)
+      .toArray()
+      .map((r): [string, number] => [r.series, r.value]);
   }
 
   /** How many stored entries come after `cursor`. */
@@ -203,7 +232,10 @@ export class LogStore {
     let through = count > this.limits.maxEntries ? first + (count - this.limits.maxEntries) - 1 : first - 1;
     let excess = this.meta("bytes") - this.limits.maxBytes - this.bytesThrough(through);
     while (excess > 0 && through < last) {
-      for (const row of this.sql.exec<{ seq: number; bytes: number }>(`SELECT seq, bytes FROM entries WHERE seq > ? ORDER BY seq LIMIT 500`, through)) {
+      for (const row of this.sql.exec<{ seq: number; bytes: number }>(
+        `SELECT seq, bytes FROM entries WHERE seq > ? ORDER BY seq LIMIT 500`,
+        through,
+      )) {
         through = row.seq;
         excess -= row.bytes;
         if (excess <= 0) break;
@@ -215,7 +247,10 @@ export class LogStore {
     const unshipped = minCursor === null ? 0 : Math.max(0, through - Math.max(minCursor, first - 1));
     this.sql.exec(
       `UPDATE sinks SET dropped = dropped + (? - MAX(cursor, ?)), cursor = ? WHERE cursor < ?`,
-      through, first - 1, through, through,
+      through,
+      first - 1,
+      through,
+      through,
     );
     this.addMeta("evicted", unshipped);
     this.deleteThrough(through);

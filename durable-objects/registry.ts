@@ -34,7 +34,10 @@ export interface ServiceHealth {
 /** `GET /catalog`. */
 export interface Catalog {
   version: number;
-  services: Record<string, { origins: { id: string; url: string; zone: string | null; weight: number; status: HealthStatus }[] }>;
+  services: Record<
+    string,
+    { origins: { id: string; url: string; zone: string | null; weight: number; status: HealthStatus }[] }
+  >;
 }
 
 /**
@@ -109,11 +112,18 @@ export class Registry extends DurableObject<Env> {
   }
 
   /** Creates or replaces an origin under a client-chosen id; health is kept when the URL is unchanged. */
-  async putOrigin(service: string, id: string, input: OriginInput): Promise<Found<{ created: boolean; origin: Origin }>> {
+  async putOrigin(
+    service: string,
+    id: string,
+    input: OriginInput,
+  ): Promise<Found<{ created: boolean; origin: Origin }>> {
     const result = this.store.transaction((): Found<{ created: boolean; origin: Origin }> => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       const existing = this.store.originRow(service, id);
-      return { ok: true, value: { created: existing === null, origin: this.writeNewOrigin(service, id, input, existing) } };
+      return {
+        ok: true,
+        value: { created: existing === null, origin: this.writeNewOrigin(service, id, input, existing) },
+      };
     });
     if (result.ok) await this.rearm();
     return result;
@@ -163,7 +173,8 @@ export class Registry extends DurableObject<Env> {
       if (!row) return MISSING_ORIGIN;
       const now = Date.now();
       const health = healthOf(row);
-      const renewed = row.ttl_s === null ? { ...health, ttl_expired: false } : applyLease(health, "ok", row.ttl_s, now).state;
+      const renewed =
+        row.ttl_s === null ? { ...health, ttl_expired: false } : applyLease(health, "ok", row.ttl_s, now).state;
       const next = { ...row, last_heartbeat_at: now };
       if (commitOrigin(this.store, next, renewed, "ttl: heartbeat received", now)) this.store.bump();
       return { ok: true, value: toOrigin(this.store.originRow(service, id)!) };
@@ -192,7 +203,13 @@ export class Registry extends DurableObject<Env> {
     const services: Catalog["services"] = {};
     for (const s of this.store.serviceRows()) services[s.name] = { origins: [] };
     for (const o of this.store.originRows()) {
-      services[o.service]?.origins.push({ id: o.id, url: o.url, zone: o.zone, weight: o.weight, status: o.status as HealthStatus });
+      services[o.service]?.origins.push({
+        id: o.id,
+        url: o.url,
+        zone: o.zone,
+        weight: o.weight,
+        status: o.status as HealthStatus,
+      });
     }
     return { version: this.store.version(), services };
   }
@@ -217,7 +234,11 @@ export class Registry extends DurableObject<Env> {
       const left = until - Date.now();
       if (left <= 0 || !(await this.watch.next(left))) return null;
     }
-    return { version: this.store.version(), services: this.listServices(), origins: this.store.originRows().map(toSnapshotOrigin) };
+    return {
+      version: this.store.version(),
+      services: this.listServices(),
+      origins: this.store.originRows().map(toSnapshotOrigin),
+    };
   }
 
   /**
@@ -237,8 +258,17 @@ export class Registry extends DurableObject<Env> {
         const config = JSON.parse(svc.config) as ServiceInput;
         const peers = this.store.originRows(report.service).filter((o) => o.enabled === 1 && o.drain === 0);
         const ejected = peers.filter((o) => (healthOf(o).ejected_until ?? 0) > now).length;
-        if (config.outlier_detection === null || !ejectionAllowed(ejected, peers.length, config.outlier_detection.max_ejection_percent)) continue;
-        const next = { ...health, ejected_until: report.ejected_until, ejection_count: health.ejection_count + 1, passive_failures: 0 };
+        if (
+          config.outlier_detection === null ||
+          !ejectionAllowed(ejected, peers.length, config.outlier_detection.max_ejection_percent)
+        )
+          continue;
+        const next = {
+          ...health,
+          ejected_until: report.ejected_until,
+          ejection_count: health.ejection_count + 1,
+          passive_failures: 0,
+        };
         commitOrigin(this.store, row, next, report.reason, now);
         count++;
       }

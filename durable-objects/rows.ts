@@ -94,7 +94,12 @@ export function toOrigin(row: OriginRow): Origin {
 /** An origin row in the data plane's shape. */
 export function toSnapshotOrigin(row: OriginRow): SnapshotOrigin {
   const h = healthOf(row);
-  return { ...toOrigin(row), service: row.service, healthy_since_ms: h.healthy_since, ejected_until_ms: h.ejected_until };
+  return {
+    ...toOrigin(row),
+    service: row.service,
+    healthy_since_ms: h.healthy_since,
+    ejected_until_ms: h.ejected_until,
+  };
 }
 
 /** An event row in the API's shape. */

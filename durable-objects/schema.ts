@@ -50,7 +50,10 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
 ];
 
 /** Brings the database up to the newest schema (the Registry's unless `migrations` names another); returns the version it is now at. */
-export function migrate(storage: DurableObjectStorage, migrations: readonly (readonly string[])[] = MIGRATIONS): number {
+export function migrate(
+  storage: DurableObjectStorage,
+  migrations: readonly (readonly string[])[] = MIGRATIONS,
+): number {
   const sql = storage.sql;
   sql.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
   const row = sql.exec<{ v: number | null }>(`SELECT MAX(version) AS v FROM schema_migrations`).one();

@@ -30,7 +30,9 @@ export class RegistryStore {
 
   /** Marks a routing-relevant change; returns the new version. */
   bump(): number {
-    const version = this.sql.exec<{ value: number }>(`UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value`).one().value;
+    const version = this.sql
+      .exec<{ value: number }>(`UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value`)
+      .one().value;
     this.onBump();
     return version;
   }
@@ -44,7 +46,13 @@ export class RegistryStore {
   }
 
   insertService(name: string, config: string, now: number): void {
-    this.sql.exec(`INSERT INTO services (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)`, name, config, now, now);
+    this.sql.exec(
+      `INSERT INTO services (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+      name,
+      config,
+      now,
+      now,
+    );
   }
 
   updateService(name: string, config: string, now: number): void {
@@ -63,7 +71,10 @@ export class RegistryStore {
   /** Takes the next server-chosen origin number of a service. */
   takeOriginSeq(name: string): number {
     return this.sql
-      .exec<{ seq: number }>(`UPDATE services SET next_origin_seq = next_origin_seq + 1 WHERE name = ? RETURNING next_origin_seq - 1 AS seq`, name)
+      .exec<{ seq: number }>(
+        `UPDATE services SET next_origin_seq = next_origin_seq + 1 WHERE name = ? RETURNING next_origin_seq - 1 AS seq`,
+        name,
+      )
       .one().seq;
   }
 
@@ -74,7 +85,9 @@ export class RegistryStore {
   }
 
   originRow(service: string, id: string): OriginRow | null {
-    return this.sql.exec<OriginRow>(`SELECT * FROM origins WHERE service = ? AND id = ?`, service, id).toArray()[0] ?? null;
+    return (
+      this.sql.exec<OriginRow>(`SELECT * FROM origins WHERE service = ? AND id = ?`, service, id).toArray()[0] ?? null
+    );
   }
 
   /** Inserts or replaces a whole origin row. */
@@ -83,8 +96,23 @@ export class RegistryStore {
       `INSERT OR REPLACE INTO origins (service, id, url, weight, zone, tags, metadata, enabled, drain, ttl_s,
          created_at, updated_at, last_heartbeat_at, status, status_since, health, wake_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      row.service, row.id, row.url, row.weight, row.zone, row.tags, row.metadata, row.enabled, row.drain, row.ttl_s,
-      row.created_at, row.updated_at, row.last_heartbeat_at, row.status, row.status_since, row.health, row.wake_at,
+      row.service,
+      row.id,
+      row.url,
+      row.weight,
+      row.zone,
+      row.tags,
+      row.metadata,
+      row.enabled,
+      row.drain,
+      row.ttl_s,
+      row.created_at,
+      row.updated_at,
+      row.last_heartbeat_at,
+      row.status,
+      row.status_since,
+      row.health,
+      row.wake_at,
     );
   }
 
@@ -95,7 +123,9 @@ export class RegistryStore {
 
   /** Services whose active checks are due. */
   dueServices(now: number): ServiceRow[] {
-    return this.sql.exec<ServiceRow>(`SELECT * FROM services WHERE next_check_at IS NOT NULL AND next_check_at <= ?`, now).toArray();
+    return this.sql
+      .exec<ServiceRow>(`SELECT * FROM services WHERE next_check_at IS NOT NULL AND next_check_at <= ?`, now)
+      .toArray();
   }
 
   /** The earliest time anything needs the alarm, or null. */
@@ -114,7 +144,12 @@ export class RegistryStore {
   addEvent(at: number, service: string, origin: string, from: string, to: string, reason: string): void {
     this.sql.exec(
       `INSERT INTO events (at, service, origin, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?)`,
-      at, service, origin, from, to, reason,
+      at,
+      service,
+      origin,
+      from,
+      to,
+      reason,
     );
     this.sql.exec(`DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?`, MAX_EVENTS);
   }
@@ -123,6 +158,8 @@ export class RegistryStore {
   events(service: string | null, limit: number): EventRow[] {
     return service === null
       ? this.sql.exec<EventRow>(`SELECT * FROM events ORDER BY seq DESC LIMIT ?`, limit).toArray()
-      : this.sql.exec<EventRow>(`SELECT * FROM events WHERE service = ? ORDER BY seq DESC LIMIT ?`, service, limit).toArray();
+      : this.sql
+          .exec<EventRow>(`SELECT * FROM events WHERE service = ? ORDER BY seq DESC LIMIT ?`, service, limit)
+          .toArray();
   }
 }

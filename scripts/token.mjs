@@ -66,7 +66,7 @@ if (!Number.isInteger(ttl) || ttl <= 0) fail(`--ttl must be a positive number of
 
 const devVarsPath = join(dirname(fileURLToPath(import.meta.url)), "..", ".dev.vars");
 const devVars = readDevVars(devVarsPath) ?? {};
-const pick = (name) => (process.env[name]?.trim() || devVars[name]?.trim() || undefined);
+const pick = (name) => process.env[name]?.trim() || devVars[name]?.trim() || undefined;
 
 const secret = pick("MESH_ADMIN_SECRET");
 if (!secret) {
@@ -77,7 +77,9 @@ if (!secret) {
 const key = new TextEncoder().encode(secret);
 if (key.length < 32) fail(`MESH_ADMIN_SECRET is ${key.length} bytes; the mesh requires at least 32`);
 if (pick("MESH_ADMIN_JWKS_URL")) {
-  process.stderr.write("token: warning: MESH_ADMIN_JWKS_URL is set, so the mesh will refuse HS256 tokens like this one\n");
+  process.stderr.write(
+    "token: warning: MESH_ADMIN_JWKS_URL is set, so the mesh will refuse HS256 tokens like this one\n",
+  );
 }
 
 const jwt = new SignJWT({ scope: args.scope, ...(args.svc ? { svc: args.svc } : {}) })

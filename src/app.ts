@@ -12,7 +12,10 @@ import { dashboardHandler, metricsHandler } from "./observability/endpoints";
 export function toMeshError(err: unknown): MeshError {
   if (err instanceof MeshError) return err;
   if (err instanceof HTTPException) {
-    if (err.status === 400) return new MeshError("ERR_VALIDATION", `invalid request body: ${err.message}`, [{ path: "(body)", message: err.message }]);
+    if (err.status === 400)
+      return new MeshError("ERR_VALIDATION", `invalid request body: ${err.message}`, [
+        { path: "(body)", message: err.message },
+      ]);
     if (err.status === 413) return new MeshError("ERR_TOO_LARGE", err.message);
   }
   console.error("unhandled error", err);
@@ -32,7 +35,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
     return errorResponse(meshError, c.get("requestId") ?? crypto.randomUUID(), authChallenge(meshError));
   });
   app.get("/_mesh/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/_mesh/.well-known/jwks.json", async (c) => c.json(await publicJwks(c.env), 200, { "cache-control": "public, max-age=300" }));
+  app.get("/_mesh/.well-known/jwks.json", async (c) =>
+    c.json(await publicJwks(c.env), 200, { "cache-control": "public, max-age=300" }),
+  );
   app.route("/_mesh/api/v1", adminApi());
   app.get("/_mesh/metrics", adminAuth(), requireScope("read"), metricsHandler);
   app.get("/_mesh/ui", dashboardHandler);

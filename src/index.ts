@@ -13,7 +13,9 @@ const app = createApp();
 /** `/_mesh` and everything below it belong to the mesh itself, on every host. */
 function isMeshPath(url: string): boolean {
   const start = url.indexOf("/", url.indexOf("//") + 2);
-  return start !== -1 && url.startsWith("/_mesh", start) && (url.length === start + 6 || "/?#".includes(url[start + 6]!));
+  return (
+    start !== -1 && url.startsWith("/_mesh", start) && (url.length === start + 6 || "/?#".includes(url[start + 6]!))
+  );
 }
 
 export default {

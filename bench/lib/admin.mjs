@@ -19,7 +19,11 @@ export function adminClient(baseUrl, secret) {
     const now = Math.floor(Date.now() / 1000);
     if (cached && cached.exp - now > 300) return cached.jwt;
     const exp = now + 3600;
-    const jwt = await new SignJWT({ scope: "mesh:read mesh:write", sub: "bench" }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setIssuedAt(now).setExpirationTime(exp).sign(key);
+    const jwt = await new SignJWT({ scope: "mesh:read mesh:write", sub: "bench" })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .sign(key);
     cached = { jwt, exp };
     return jwt;
   };
@@ -27,7 +31,12 @@ export function adminClient(baseUrl, secret) {
     const headers = { authorization: `Bearer ${await token()}` };
     if (body !== undefined) headers["content-type"] = "application/json";
     const url = path.startsWith("/_mesh") ? `${baseUrl}${path}` : `${baseUrl}/_mesh/api/v1${path}`;
-    const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
     const text = await res.text();
     if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
     return { status: res.status, text, json: () => JSON.parse(text) };

@@ -19,10 +19,14 @@ function panel({ x0, y0, w, h, title, series }) {
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...values)));
   const y = (v) => y0 + h - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * h;
   const x = (i) => x0 + (i / (LEVELS.length - 1)) * w;
-  const out = [`<text x="${x0 + w / 2}" y="${y0 - 14}" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`];
+  const out = [
+    `<text x="${x0 + w / 2}" y="${y0 - 14}" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`,
+  ];
   for (let d = lo; d <= hi * 1.0001; d *= 10) {
     out.push(`<line x1="${x0}" x2="${x0 + w}" y1="${y(d)}" y2="${y(d)}" stroke="#ddd"/>`);
-    out.push(`<text x="${x0 - 6}" y="${y(d) + 4}" text-anchor="end" font-size="11">${d >= 1 ? d : d.toPrecision(1)} ms</text>`);
+    out.push(
+      `<text x="${x0 - 6}" y="${y(d) + 4}" text-anchor="end" font-size="11">${d >= 1 ? d : d.toPrecision(1)} ms</text>`,
+    );
   }
   LEVELS.forEach(([, label], i) => {
     out.push(`<line x1="${x(i)}" x2="${x(i)}" y1="${y0}" y2="${y0 + h}" stroke="#eee"/>`);
@@ -31,7 +35,9 @@ function panel({ x0, y0, w, h, title, series }) {
   series.forEach((s, si) => {
     const color = COLORS[si % COLORS.length];
     const pts = LEVELS.map(([k], i) => [x(i), y(s.latency[k])]).filter(([, py]) => Number.isFinite(py));
-    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((p) => p.join(",")).join(" ")}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((p) => p.join(",")).join(" ")}"/>`,
+    );
     for (const [px, py] of pts) out.push(`<circle cx="${px}" cy="${py}" r="3" fill="${color}"/>`);
     out.push(`<rect x="${x0 + 8}" y="${y0 + 6 + si * 16}" width="10" height="10" fill="${color}"/>`);
     out.push(`<text x="${x0 + 22}" y="${y0 + 15 + si * 16}" font-size="11">${esc(s.name)}</text>`);
@@ -44,10 +50,16 @@ export function latencyChart(results) {
   const s = results.scenarios;
   const panels = [];
   if (s.overhead) {
-    panels.push({ title: `Overhead: ${s.overhead.rate} req/s, 5 static origins`, series: s.overhead.rows.map((r) => ({ name: r.name, latency: r.fixed.latency_ms })) });
+    panels.push({
+      title: `Overhead: ${s.overhead.rate} req/s, 5 static origins`,
+      series: s.overhead.rows.map((r) => ({ name: r.name, latency: r.fixed.latency_ms })),
+    });
   }
   if (s.slowOrigin) {
-    panels.push({ title: `One origin 10× slower: ${s.slowOrigin.rate} req/s`, series: s.slowOrigin.rows.map((r) => ({ name: r.name, latency: r.slowed.latency_ms })) });
+    panels.push({
+      title: `One origin 10× slower: ${s.slowOrigin.rate} req/s`,
+      series: s.slowOrigin.rows.map((r) => ({ name: r.name, latency: r.slowed.latency_ms })),
+    });
   }
   const w = 420;
   const h = 300;

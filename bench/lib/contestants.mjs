@@ -24,7 +24,13 @@ export function direct(origins) {
 /** The bare passthrough Worker on workerd, round robin over `origins`. */
 export async function passthrough(run, origins, { inspectorPort } = {}) {
   const port = await freePort();
-  const proc = await startPassthrough({ dir: join(run.dir, `passthrough-${port}`), port, origins, compatibilityDate: run.bundle.compatibilityDate, inspectorPort });
+  const proc = await startPassthrough({
+    dir: join(run.dir, `passthrough-${port}`),
+    port,
+    origins,
+    compatibilityDate: run.bundle.compatibilityDate,
+    inspectorPort,
+  });
   const url = `http://127.0.0.1:${port}/`;
   await waitForHttp(url, { proc });
   return wrap("workerd passthrough", proc, url);
@@ -39,7 +45,17 @@ export async function mesh(run, { edge = false, countRpc = false, inspectorPort,
   const [port, adminPort] = await Promise.all([freePort(), freePort()]);
   const secret = newSecret();
   const dir = join(run.dir, `mesh-${port}`);
-  const proc = await startMeshOnWorkerd({ dir, bundle: run.bundle, port, adminPort, secret, edge, countRpc, inspectorPort, extraVars });
+  const proc = await startMeshOnWorkerd({
+    dir,
+    bundle: run.bundle,
+    port,
+    adminPort,
+    secret,
+    edge,
+    countRpc,
+    inspectorPort,
+    extraVars,
+  });
   const url = `http://127.0.0.1:${port}`;
   const adminUrl = edge ? `http://127.0.0.1:${adminPort}` : url;
   await waitForHttp(`${adminUrl}/_mesh/healthz`, { proc, timeoutMs: 30_000 });

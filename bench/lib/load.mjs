@@ -13,15 +13,31 @@ const BENCH = fileURLToPath(new URL("..", import.meta.url));
  */
 export async function runWrk({ url, host, durationS, connections = 32, pids = () => [] }) {
   const before = cpuSeconds(pids());
-  const proc = startProcess("wrk", ["-t1", `-c${connections}`, `-d${Math.max(1, Math.round(durationS))}s`, "--timeout", "2s", "-s", `${BENCH}wrk-report.lua`, url], {
-    name: "wrk",
-    env: { ...process.env, BENCH_HOST: host ?? "" },
-  });
+  const proc = startProcess(
+    "wrk",
+    [
+      "-t1",
+      `-c${connections}`,
+      `-d${Math.max(1, Math.round(durationS))}s`,
+      "--timeout",
+      "2s",
+      "-s",
+      `${BENCH}wrk-report.lua`,
+      url,
+    ],
+    {
+      name: "wrk",
+      env: { ...process.env, BENCH_HOST: host ?? "" },
+    },
+  );
   const timer = setTimeout(() => void proc.kill(), (durationS + 15) * 1000);
   await proc.exited;
   clearTimeout(timer);
   const cpu = cpuSeconds(pids()) - before;
-  const line = proc.output().split("\n").find((l) => l.startsWith("WRK_JSON"));
+  const line = proc
+    .output()
+    .split("\n")
+    .find((l) => l.startsWith("WRK_JSON"));
   if (!line) throw new Error(`wrk gave no summary:\n${proc.output()}`);
   const raw = JSON.parse(line.slice("WRK_JSON".length));
   const errors = raw.errors.connect + raw.errors.read + raw.errors.write + raw.errors.status + raw.errors.timeout;
@@ -33,7 +49,13 @@ export async function runWrk({ url, host, durationS, connections = 32, pids = ()
     errors,
     error_detail: raw.errors,
     // Closed-loop latency: only for reference (coordinated omission hides stalls).
-    latency_ms: { p50: us(raw.latency_us.p50), p90: us(raw.latency_us.p90), p99: us(raw.latency_us.p99), p999: us(raw.latency_us.p999), max: us(raw.latency_us.max) },
+    latency_ms: {
+      p50: us(raw.latency_us.p50),
+      p90: us(raw.latency_us.p90),
+      p99: us(raw.latency_us.p99),
+      p999: us(raw.latency_us.p999),
+      max: us(raw.latency_us.max),
+    },
     cpu_s: round3(cpu),
     cpu_s_per_1k: raw.requests > 0 ? round3((cpu * 1000) / raw.requests) : null,
   };
@@ -52,9 +74,31 @@ export function setOpenLoopWarmup(seconds) {
  * origin, kill one…); they run in order and are awaited before the result.
  * @example await runOpenLoop({ url, rate: 500, durationS: 20, pids, at: [[5, () => slow()]] })
  */
-export async function runOpenLoop({ url, host, rate, durationS, timeoutMs = 1000, pids = () => [], at = [], raw = true, warmupS = warmupDefault }) {
+export async function runOpenLoop({
+  url,
+  host,
+  rate,
+  durationS,
+  timeoutMs = 1000,
+  pids = () => [],
+  at = [],
+  raw = true,
+  warmupS = warmupDefault,
+}) {
   let before = cpuSeconds(pids());
-  const args = [`${BENCH}loadgen.mjs`, "--url", url, "--rate", String(rate), "--duration", String(durationS), "--timeout", String(timeoutMs), "--warmup", String(warmupS)];
+  const args = [
+    `${BENCH}loadgen.mjs`,
+    "--url",
+    url,
+    "--rate",
+    String(rate),
+    "--duration",
+    String(durationS),
+    "--timeout",
+    String(timeoutMs),
+    "--warmup",
+    String(warmupS),
+  ];
   if (host) args.push("--host", host);
   if (raw) args.push("--raw");
   const proc = startProcess(process.execPath, args, { name: "loadgen", ipc: true });

@@ -5,7 +5,11 @@ import { freePort, startProcess } from "./procs.mjs";
 const ORIGIN = fileURLToPath(new URL("../origin.mjs", import.meta.url));
 
 async function launch(name, port, latencyMs) {
-  const proc = startProcess(process.execPath, [ORIGIN, "--port", String(port), "--name", name, "--latency", String(latencyMs)], { name, ipc: true });
+  const proc = startProcess(
+    process.execPath,
+    [ORIGIN, "--port", String(port), "--name", name, "--latency", String(latencyMs)],
+    { name, ipc: true },
+  );
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${proc.output()}`)), 10_000);
     proc.child.on("message", (msg) => {

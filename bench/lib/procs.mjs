@@ -130,7 +130,9 @@ export async function waitForHttp(url, { timeoutMs = 20_000, status = 200, proc,
     }
     await sleep(100);
   }
-  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (${last})${proc ? `\n${proc.output()}` : ""}`);
+  throw new Error(
+    `${url} did not answer ${status} within ${timeoutMs} ms (${last})${proc ? `\n${proc.output()}` : ""}`,
+  );
 }
 
 /**

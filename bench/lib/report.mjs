@@ -1,18 +1,26 @@
 // The markdown report and the target check, both computed from one run's JSON.
 
-const fmt = (v, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? "–" : typeof v === "number" ? v.toFixed(digits) : String(v));
+const fmt = (v, digits = 2) =>
+  v === null || v === undefined || Number.isNaN(v) ? "–" : typeof v === "number" ? v.toFixed(digits) : String(v);
 const int = (v) => (v === null || v === undefined ? "–" : Math.round(v).toLocaleString("en-US"));
 const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(2)}%`);
 const ratio = (a, b) => (a && b ? a / b : null);
 
 function table(head, rows) {
-  return [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
 const MESH_RR = "flaremesh round_robin";
 
 function rpcCell(r) {
-  const own = r.mesh_metric_delta === null || r.mesh_metric_delta === undefined ? "" : `; mesh_registry_rpc_total +${r.mesh_metric_delta}`;
+  const own =
+    r.mesh_metric_delta === null || r.mesh_metric_delta === undefined
+      ? ""
+      : `; mesh_registry_rpc_total +${r.mesh_metric_delta}`;
   return `${fmt(r.registry_rpcs_per_1k, 3)} (${r.registry_rpcs} in ${fmt(r.seconds, 1)} s${own})`;
 }
 
@@ -39,8 +47,16 @@ export function targets(results) {
   const s = results.scenarios;
   if (s.overhead) {
     const r = overheadRatios(s.overhead).find((x) => x.name === MESH_RR);
-    out.push({ target: "mesh throughput ≥ 90% of bare passthrough", figure: pct(r?.rps_vs_passthrough), met: r?.rps_vs_passthrough >= 0.9 });
-    out.push({ target: "added p50 over passthrough ≤ 0.5 ms", figure: `${fmt(r?.added_p50_vs_passthrough_ms, 3)} ms`, met: r?.added_p50_vs_passthrough_ms <= 0.5 });
+    out.push({
+      target: "mesh throughput ≥ 90% of bare passthrough",
+      figure: pct(r?.rps_vs_passthrough),
+      met: r?.rps_vs_passthrough >= 0.9,
+    });
+    out.push({
+      target: "added p50 over passthrough ≤ 0.5 ms",
+      figure: `${fmt(r?.added_p50_vs_passthrough_ms, 3)} ms`,
+      met: r?.added_p50_vs_passthrough_ms <= 0.5,
+    });
   }
   if (s.slowOrigin) {
     const by = new Map(s.slowOrigin.rows.map((r) => [r.name, r]));
@@ -48,7 +64,11 @@ export function targets(results) {
     const ngx = by.get("nginx least_conn");
     const ha = by.get("HAProxy leastconn");
     if (ewma) {
-      out.push({ target: "ewma p99 with a slow origin ≤ 1.5 × its all-healthy p99", figure: `${fmt(ewma.p99_vs_baseline)}×`, met: ewma.p99_vs_baseline <= 1.5 });
+      out.push({
+        target: "ewma p99 with a slow origin ≤ 1.5 × its all-healthy p99",
+        figure: `${fmt(ewma.p99_vs_baseline)}×`,
+        met: ewma.p99_vs_baseline <= 1.5,
+      });
       const better = [ngx, ha].every((o) => !o || ewma.slowed.latency_ms.p99 < o.slowed.latency_ms.p99);
       out.push({
         target: "ewma p99 with a slow origin better than nginx and HAProxy",
@@ -59,12 +79,23 @@ export function targets(results) {
   }
   if (s.killedOrigin) {
     for (const r of s.killedOrigin.rows.filter((x) => x.name.startsWith("flaremesh"))) {
-      out.push({ target: `killed origin, ${r.name}: zero client errors for GETs`, figure: `${r.client_errors} of ${int(r.requests)}`, met: r.client_errors === 0 });
+      out.push({
+        target: `killed origin, ${r.name}: zero client errors for GETs`,
+        figure: `${r.client_errors} of ${int(r.requests)}`,
+        met: r.client_errors === 0,
+      });
     }
   }
   if (s.controlPlane) {
-    for (const [label, r] of [[`at ${s.controlPlane.rpc_fixed_rate.req_per_s} req/s`, s.controlPlane.rpc_fixed_rate], [`at peak (${s.controlPlane.rpc_peak.req_per_s} req/s)`, s.controlPlane.rpc_peak]]) {
-      out.push({ target: `≤ 1 registry RPC per 1,000 requests ${label}`, figure: fmt(r.registry_rpcs_per_1k, 3), met: r.registry_rpcs_per_1k <= 1 });
+    for (const [label, r] of [
+      [`at ${s.controlPlane.rpc_fixed_rate.req_per_s} req/s`, s.controlPlane.rpc_fixed_rate],
+      [`at peak (${s.controlPlane.rpc_peak.req_per_s} req/s)`, s.controlPlane.rpc_peak],
+    ]) {
+      out.push({
+        target: `≤ 1 registry RPC per 1,000 requests ${label}`,
+        figure: fmt(r.registry_rpcs_per_1k, 3),
+        met: r.registry_rpcs_per_1k <= 1,
+      });
     }
   }
   return out;
@@ -90,11 +121,39 @@ export function markdown(results) {
       `Peak: ${o.peak.tool} -c${o.peak.connections}, median of ${o.peak.rounds} × ${o.peak.seconds} s. Latency: open loop at ${o.rate} req/s, ${o.fixed_rate.rounds} × ${o.fixed_rate.seconds} s, from each request's due time (ms).`,
       "",
       table(
-        ["contestant", "peak req/s", "÷ passthrough", "÷ nginx", "p50", "p90", "p99", "p99.9", "p50 − passthrough", "CPU s/1k req (peak)", "CPU s/1k req (fixed)", "peak RSS MiB", "errors"],
+        [
+          "contestant",
+          "peak req/s",
+          "÷ passthrough",
+          "÷ nginx",
+          "p50",
+          "p90",
+          "p99",
+          "p99.9",
+          "p50 − passthrough",
+          "CPU s/1k req (peak)",
+          "CPU s/1k req (fixed)",
+          "peak RSS MiB",
+          "errors",
+        ],
         o.rows.map((r) => {
           const x = ratios.get(r.name);
           const l = r.fixed.latency_ms;
-          return [r.name, int(r.peak_rps), fmt(x.rps_vs_passthrough), fmt(x.rps_vs_nginx), fmt(l.p50, 3), fmt(l.p90, 3), fmt(l.p99, 3), fmt(l.p999, 3), fmt(x.added_p50_vs_passthrough_ms, 3), fmt(r.peak_cpu_s_per_1k, 3), fmt(r.fixed.cpu_s_per_1k, 3), fmt(r.peak_rss_mib, 1), int(r.peak_errors + r.fixed.error_count)];
+          return [
+            r.name,
+            int(r.peak_rps),
+            fmt(x.rps_vs_passthrough),
+            fmt(x.rps_vs_nginx),
+            fmt(l.p50, 3),
+            fmt(l.p90, 3),
+            fmt(l.p99, 3),
+            fmt(l.p999, 3),
+            fmt(x.added_p50_vs_passthrough_ms, 3),
+            fmt(r.peak_cpu_s_per_1k, 3),
+            fmt(r.fixed.cpu_s_per_1k, 3),
+            fmt(r.peak_rss_mib, 1),
+            int(r.peak_errors + r.fixed.error_count),
+          ];
         }),
       ),
     );
@@ -107,8 +166,28 @@ export function markdown(results) {
       `Open loop at ${o.rate} req/s: all-healthy ${o.baseline_s} s, then ${o.slowed_s} s with the slow origin; latency in ms.`,
       "",
       table(
-        ["contestant", "all-healthy p99", "slowed p50", "slowed p99", "slowed p99.9", "p99 ÷ all-healthy", "to the slow origin while slow", "success ≤ 1 s", "errors"],
-        o.rows.map((r) => [r.name, fmt(r.baseline.latency_ms.p99), fmt(r.slowed.latency_ms.p50), fmt(r.slowed.latency_ms.p99), fmt(r.slowed.latency_ms.p999), fmt(r.p99_vs_baseline), pct(r.slow_origin_share), pct(r.slowed.success_within_1s), int(r.slowed.errors)]),
+        [
+          "contestant",
+          "all-healthy p99",
+          "slowed p50",
+          "slowed p99",
+          "slowed p99.9",
+          "p99 ÷ all-healthy",
+          "to the slow origin while slow",
+          "success ≤ 1 s",
+          "errors",
+        ],
+        o.rows.map((r) => [
+          r.name,
+          fmt(r.baseline.latency_ms.p99),
+          fmt(r.slowed.latency_ms.p50),
+          fmt(r.slowed.latency_ms.p99),
+          fmt(r.slowed.latency_ms.p999),
+          fmt(r.p99_vs_baseline),
+          pct(r.slow_origin_share),
+          pct(r.slowed.success_within_1s),
+          int(r.slowed.errors),
+        ]),
       ),
     );
   }
@@ -120,8 +199,24 @@ export function markdown(results) {
       `Open loop GETs at ${o.rate} req/s for ${o.seconds} s.`,
       "",
       table(
-        ["contestant", "requests", "client errors", "network / status / timeout", "p99 ms", "p99.9 ms", "success ≤ 1 s"],
-        o.rows.map((r) => [r.name, int(r.requests), int(r.client_errors), `${r.errors.network} / ${r.errors.status} / ${r.errors.timeout}`, fmt(r.latency_ms.p99), fmt(r.latency_ms.p999), pct(r.success_within_1s)]),
+        [
+          "contestant",
+          "requests",
+          "client errors",
+          "network / status / timeout",
+          "p99 ms",
+          "p99.9 ms",
+          "success ≤ 1 s",
+        ],
+        o.rows.map((r) => [
+          r.name,
+          int(r.requests),
+          int(r.client_errors),
+          `${r.errors.network} / ${r.errors.status} / ${r.errors.timeout}`,
+          fmt(r.latency_ms.p99),
+          fmt(r.latency_ms.p999),
+          pct(r.success_within_1s),
+        ]),
       ),
     );
   }
@@ -137,19 +232,52 @@ export function markdown(results) {
         [
           [`registry RPCs per 1,000 proxied requests, ${c.rpc_fixed_rate.req_per_s} req/s`, rpcCell(c.rpc_fixed_rate)],
           [`registry RPCs per 1,000 proxied requests, peak ${c.rpc_peak.req_per_s} req/s`, rpcCell(c.rpc_peak)],
-          ["log-buffer RPCs per 1,000 proxied requests (fixed / peak)", `${fmt(c.rpc_fixed_rate.log_buffer_rpcs_per_1k, 3)} / ${fmt(c.rpc_peak.log_buffer_rpcs_per_1k, 3)}`],
-          ["register → routable on another isolate, ms (median / max)", `${fmt(c.register_to_routable_ms.median, 0)} / ${fmt(c.register_to_routable_ms.max, 0)}`],
-          ["registry writes/s (sequential origin PUTs)", `${int(c.registry_writes.per_s)} (p50 ${fmt(c.registry_writes.latency_ms.p50)} ms, p99 ${fmt(c.registry_writes.latency_ms.p99)} ms)`],
-          [`origins registered (target ${int(b.target)}, ${b.concurrency} in parallel)`, `${int(b.registered)} in ${fmt(b.seconds, 1)} s (${int(b.per_s)}/s)`],
-          [`GET /catalog with ${int(b.registered)} origins`, `${int(b.catalog.bytes)} bytes, ${fmt(b.catalog.ms_median, 1)} ms`],
-          ["forced routing-table refresh (first request after a write, minus a warm one), ms", fmt(b.forced_refresh.refresh_ms_median, 1)],
-          [`register → routable with ${int(b.registered)} origins, ms (median / max)`, `${fmt(b.register_to_routable_ms.median, 0)} / ${fmt(b.register_to_routable_ms.max, 0)}`],
-          [`proxy p50 / p99 ms: 5-origin service vs ${int(b.registered)}-origin service`, `${fmt(b.proxy_small_service.p50, 3)} / ${fmt(b.proxy_small_service.p99, 3)} vs ${fmt(b.proxy_big_service.p50, 3)} / ${fmt(b.proxy_big_service.p99, 3)}`],
+          [
+            "log-buffer RPCs per 1,000 proxied requests (fixed / peak)",
+            `${fmt(c.rpc_fixed_rate.log_buffer_rpcs_per_1k, 3)} / ${fmt(c.rpc_peak.log_buffer_rpcs_per_1k, 3)}`,
+          ],
+          [
+            "register → routable on another isolate, ms (median / max)",
+            `${fmt(c.register_to_routable_ms.median, 0)} / ${fmt(c.register_to_routable_ms.max, 0)}`,
+          ],
+          [
+            "registry writes/s (sequential origin PUTs)",
+            `${int(c.registry_writes.per_s)} (p50 ${fmt(c.registry_writes.latency_ms.p50)} ms, p99 ${fmt(c.registry_writes.latency_ms.p99)} ms)`,
+          ],
+          [
+            `origins registered (target ${int(b.target)}, ${b.concurrency} in parallel)`,
+            `${int(b.registered)} in ${fmt(b.seconds, 1)} s (${int(b.per_s)}/s)`,
+          ],
+          [
+            `GET /catalog with ${int(b.registered)} origins`,
+            `${int(b.catalog.bytes)} bytes, ${fmt(b.catalog.ms_median, 1)} ms`,
+          ],
+          [
+            "forced routing-table refresh (first request after a write, minus a warm one), ms",
+            fmt(b.forced_refresh.refresh_ms_median, 1),
+          ],
+          [
+            `register → routable with ${int(b.registered)} origins, ms (median / max)`,
+            `${fmt(b.register_to_routable_ms.median, 0)} / ${fmt(b.register_to_routable_ms.max, 0)}`,
+          ],
+          [
+            `proxy p50 / p99 ms: 5-origin service vs ${int(b.registered)}-origin service`,
+            `${fmt(b.proxy_small_service.p50, 3)} / ${fmt(b.proxy_small_service.p99, 3)} vs ${fmt(b.proxy_big_service.p50, 3)} / ${fmt(b.proxy_big_service.p99, 3)}`,
+          ],
         ],
       ),
     );
   }
   const t = targets(results);
-  if (t.length) parts.push("", "### Targets", "", table(["target", "this run", "met"], t.map((x) => [x.target, x.figure, x.met ? "yes" : "**no**"])));
+  if (t.length)
+    parts.push(
+      "",
+      "### Targets",
+      "",
+      table(
+        ["target", "this run", "met"],
+        t.map((x) => [x.target, x.figure, x.met ? "yes" : "**no**"]),
+      ),
+    );
   return `${parts.join("\n")}\n`;
 }

@@ -35,11 +35,15 @@ export function workerdVersion() {
  */
 export async function bundleMesh(dir, root = ROOT) {
   const out = join(dir, "bundle");
-  const proc = startProcess(process.execPath, [join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
-    name: "wrangler-bundle",
-    cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", FORCE_COLOR: "0" },
-  });
+  const proc = startProcess(
+    process.execPath,
+    [join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", out],
+    {
+      name: "wrangler-bundle",
+      cwd: root,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", FORCE_COLOR: "0" },
+    },
+  );
   const { code } = await proc.exited;
   if (code !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${proc.output()}`);
   const { unstable_readConfig } = await import(requireFromWrangler.resolve("wrangler"));
@@ -56,8 +60,12 @@ export async function bundleMesh(dir, root = ROOT) {
     modules,
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags ?? [],
-    durableObjects: (config.durable_objects?.bindings ?? []).filter((b) => !b.script_name).map((b) => ({ binding: b.name, className: b.class_name, sql: sqlite.has(b.class_name) })),
-    vars: Object.fromEntries(Object.entries(config.vars ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+    durableObjects: (config.durable_objects?.bindings ?? [])
+      .filter((b) => !b.script_name)
+      .map((b) => ({ binding: b.name, className: b.class_name, sql: sqlite.has(b.class_name) })),
+    vars: Object.fromEntries(
+      Object.entries(config.vars ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    ),
   };
 }
 
@@ -72,7 +80,15 @@ function moduleLine({ name, path }, configDir) {
   return `(name = ${q(name)}, ${kind} = embed ${q(relative(configDir, path))})`;
 }
 
-function workerBlock({ configDir, modules, compatibilityDate, compatibilityFlags = [], bindings, durableObjectNamespaces = [], disk }) {
+function workerBlock({
+  configDir,
+  modules,
+  compatibilityDate,
+  compatibilityFlags = [],
+  bindings,
+  durableObjectNamespaces = [],
+  disk,
+}) {
   const lines = [
     `modules = [ ${modules.map((m) => moduleLine(m, configDir)).join(", ")} ]`,
     `compatibilityDate = ${q(compatibilityDate)}`,
@@ -95,30 +111,62 @@ function workerBlock({ configDir, modules, compatibilityDate, compatibilityFlags
  * `countRpc` wraps the data-plane Worker so `GET /__bench/calls` tells how
  * many Durable Object stubs it made (one per RPC).
  */
-export async function startMeshOnWorkerd({ dir, bundle, port, adminPort, secret, edge = false, countRpc = false, inspectorPort, extraVars = {} }) {
+export async function startMeshOnWorkerd({
+  dir,
+  bundle,
+  port,
+  adminPort,
+  secret,
+  edge = false,
+  countRpc = false,
+  inspectorPort,
+  extraVars = {},
+}) {
   await mkdir(join(dir, "do"), { recursive: true });
   const vars = { ...bundle.vars, MESH_ADMIN_SECRET: secret, MESH_ALLOW_PRIVATE_ORIGINS: "true", ...extraVars };
   const textBindings = Object.entries(vars).map(([k, v]) => `(name = ${q(k)}, text = ${q(v)})`);
   const wrapper = { name: "bench-count-rpc.js", path: join(dir, "bench-count-rpc.js") };
   if (countRpc) {
     const main = bundle.modules[0].name;
-    await writeFile(wrapper.path, (await readFile(join(BENCH, "count-rpc.js"), "utf8")).replaceAll('"./index.js"', q(`./${main}`)));
+    await writeFile(
+      wrapper.path,
+      (await readFile(join(BENCH, "count-rpc.js"), "utf8")).replaceAll('"./index.js"', q(`./${main}`)),
+    );
   }
-  const ownBindings = [...textBindings, ...bundle.durableObjects.map((d) => `(name = ${q(d.binding)}, durableObjectNamespace = ${q(d.className)})`)];
-  const namespaces = bundle.durableObjects.map((d) => `(className = ${q(d.className)}, uniqueKey = ${q(`flaremesh-${d.className}`)}${d.sql ? ", enableSql = true" : ""})`);
-  const base = { configDir: dir, modules: bundle.modules, compatibilityDate: bundle.compatibilityDate, compatibilityFlags: bundle.compatibilityFlags };
+  const ownBindings = [
+    ...textBindings,
+    ...bundle.durableObjects.map((d) => `(name = ${q(d.binding)}, durableObjectNamespace = ${q(d.className)})`),
+  ];
+  const namespaces = bundle.durableObjects.map(
+    (d) =>
+      `(className = ${q(d.className)}, uniqueKey = ${q(`flaremesh-${d.className}`)}${d.sql ? ", enableSql = true" : ""})`,
+  );
+  const base = {
+    configDir: dir,
+    modules: bundle.modules,
+    compatibilityDate: bundle.compatibilityDate,
+    compatibilityFlags: bundle.compatibilityFlags,
+  };
   const workers = [];
   const sockets = [];
   if (edge) {
-    workers.push(["mesh", workerBlock({ ...base, bindings: ownBindings, durableObjectNamespaces: namespaces, disk: "do-disk" })]);
-    const remote = bundle.durableObjects.map((d) => `(name = ${q(d.binding)}, durableObjectNamespace = (className = ${q(d.className)}, serviceName = "mesh"))`);
+    workers.push([
+      "mesh",
+      workerBlock({ ...base, bindings: ownBindings, durableObjectNamespaces: namespaces, disk: "do-disk" }),
+    ]);
+    const remote = bundle.durableObjects.map(
+      (d) => `(name = ${q(d.binding)}, durableObjectNamespace = (className = ${q(d.className)}, serviceName = "mesh"))`,
+    );
     const modules = countRpc ? [wrapper, ...bundle.modules] : bundle.modules;
     workers.push(["mesh-edge", workerBlock({ ...base, modules, bindings: [...textBindings, ...remote] })]);
     sockets.push(`(name = "admin", address = ${q(`127.0.0.1:${adminPort}`)}, http = (), service = "mesh")`);
     sockets.push(`(name = "data", address = ${q(`127.0.0.1:${port}`)}, http = (), service = "mesh-edge")`);
   } else {
     const modules = countRpc ? [wrapper, ...bundle.modules] : bundle.modules;
-    workers.push(["mesh", workerBlock({ ...base, modules, bindings: ownBindings, durableObjectNamespaces: namespaces, disk: "do-disk" })]);
+    workers.push([
+      "mesh",
+      workerBlock({ ...base, modules, bindings: ownBindings, durableObjectNamespaces: namespaces, disk: "do-disk" }),
+    ]);
     sockets.push(`(name = "data", address = ${q(`127.0.0.1:${port}`)}, http = (), service = "mesh")`);
   }
   const config = `using Workerd = import "/workerd/workerd.capnp";
@@ -138,7 +186,14 @@ ${workers.map(([name, block]) => `const ${capnpName(name)} :Workerd.Worker = ${b
 }
 
 /** Starts the bare passthrough Worker (bench/passthrough.js, or `script`) over `origins` on workerd. */
-export async function startPassthrough({ dir, port, origins, compatibilityDate, inspectorPort, script = join(BENCH, "passthrough.js") }) {
+export async function startPassthrough({
+  dir,
+  port,
+  origins,
+  compatibilityDate,
+  inspectorPort,
+  script = join(BENCH, "passthrough.js"),
+}) {
   const block = workerBlock({
     configDir: dir,
     modules: [{ name: "passthrough.js", path: script }],

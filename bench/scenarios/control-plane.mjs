@@ -30,15 +30,15 @@ export async function controlPlane(run) {
     const out = { layout: "two Workers on one workerd: admin + Durable Objects, and a data-plane edge isolate" };
 
     // (a) Registry RPCs per 1,000 proxied requests, steady state.
-    const metric = async () => (await meshMetric(m.adminUrl, admin, "mesh_registry_rpc_total")).mesh_registry_rpc_total ?? null;
+    const metric = async () =>
+      (await meshMetric(m.adminUrl, admin, "mesh_registry_rpc_total")).mesh_registry_rpc_total ?? null;
     const rpcRun = async (kind) => {
       const metricBefore = await metric();
       const before = await calls();
       const t = performance.now();
-      const r =
-        kind === "fixed"
-          ? await runOpenLoop({ url: `${m.url}/`, host: "cp.bench", rate: p.rate, durationS: p.rpcS, raw: false })
-          : await runWrk({ url: `${m.url}/`, host: "cp.bench", durationS: p.rpcS });
+      if (kind === "fixed")
+        await runOpenLoop({ url: `${m.url}/`, host: "cp.bench", rate: p.rate, durationS: p.rpcS, raw: false });
+      else await runWrk({ url: `${m.url}/`, host: "cp.bench", durationS: p.rpcS });
       const after = await calls();
       const seconds = (performance.now() - t) / 1000;
       // The edge hands its counts to the log buffer about once a second.
@@ -60,7 +60,9 @@ export async function controlPlane(run) {
     await runWrk({ url: `${m.url}/`, host: "cp.bench", durationS: 1 });
     out.rpc_fixed_rate = await rpcRun("fixed");
     out.rpc_peak = await rpcRun("peak");
-    run.log(`control plane: registry RPCs per 1k: ${out.rpc_fixed_rate.registry_rpcs_per_1k} at ${p.rate} req/s, ${out.rpc_peak.registry_rpcs_per_1k} at peak`);
+    run.log(
+      `control plane: registry RPCs per 1k: ${out.rpc_fixed_rate.registry_rpcs_per_1k} at ${p.rate} req/s, ${out.rpc_peak.registry_rpcs_per_1k} at peak`,
+    );
 
     // (b) Register → routable on the edge isolate.
     out.register_to_routable_ms = await registerToRoutable(m, origins, p.probes, "r");
@@ -76,7 +78,11 @@ export async function controlPlane(run) {
       writeMs.push(performance.now() - t);
     }
     const writesSeconds = (performance.now() - writesStart) / 1000;
-    out.registry_writes = { writes: writeMs.length, per_s: Math.round(writeMs.length / writesSeconds), latency_ms: pick(percentiles(writeMs), "p50", "p99", "max") };
+    out.registry_writes = {
+      writes: writeMs.length,
+      per_s: Math.round(writeMs.length / writesSeconds),
+      latency_ms: pick(percentiles(writeMs), "p50", "p99", "max"),
+    };
     run.log(`control plane: ${out.registry_writes.per_s} sequential writes/s`);
 
     // (d) A large registry: N origins in one service.
@@ -122,7 +128,12 @@ async function registerToRoutable(m, origins, probes, prefix) {
     await m.admin.delete(`/services/cp/origins/${id}`);
   }
   const ok = delays.filter((d) => d !== null);
-  return { probes: delays, median: median(ok), max: ok.length ? Math.max(...ok) : null, never_routed: delays.length - ok.length };
+  return {
+    probes: delays,
+    median: median(ok),
+    max: ok.length ? Math.max(...ok) : null,
+    never_routed: delays.length - ok.length,
+  };
 }
 
 async function bigRegistry(run, m, origins, p) {
@@ -146,7 +157,14 @@ async function bigRegistry(run, m, origins, p) {
   const seconds = (performance.now() - started) / 1000;
   const registered = next - failed;
   run.log(`control plane: registered ${registered} origins in ${seconds.toFixed(1)} s`);
-  const out = { target, registered, failed, seconds: round3(seconds), per_s: Math.round(registered / seconds), concurrency: p.bigConcurrency };
+  const out = {
+    target,
+    registered,
+    failed,
+    seconds: round3(seconds),
+    per_s: Math.round(registered / seconds),
+    concurrency: p.bigConcurrency,
+  };
 
   // The discovery view: size and time.
   const catalog = [];
@@ -170,14 +188,30 @@ async function bigRegistry(run, m, origins, p) {
 
   // The edge isolate with the big table: register→routable, and proxying to the big service (pick over N endpoints).
   out.register_to_routable_ms = await registerToRoutable(m, origins, Math.min(3, p.probes), "big-r");
-  const small = await runOpenLoop({ url: `${m.url}/`, host: "cp.bench", rate: p.rate, durationS: p.bigProbeS, pids: m.pids, raw: false });
-  const large = await runOpenLoop({ url: `${m.url}/`, host: "big.bench", rate: p.rate, durationS: p.bigProbeS, pids: m.pids, raw: false });
+  const small = await runOpenLoop({
+    url: `${m.url}/`,
+    host: "cp.bench",
+    rate: p.rate,
+    durationS: p.bigProbeS,
+    pids: m.pids,
+    raw: false,
+  });
+  const large = await runOpenLoop({
+    url: `${m.url}/`,
+    host: "big.bench",
+    rate: p.rate,
+    durationS: p.bigProbeS,
+    pids: m.pids,
+    raw: false,
+  });
   out.proxy_small_service = pick(small.latency_ms, "p50", "p99");
   out.proxy_small_service.cpu_s_per_1k = small.cpu_s_per_1k;
   out.proxy_big_service = pick(large.latency_ms, "p50", "p99");
   out.proxy_big_service.cpu_s_per_1k = large.cpu_s_per_1k;
   out.proxy_big_service.errors = large.error_count;
-  run.log(`control plane: forced refresh ${out.forced_refresh.refresh_ms_median} ms with ${registered} origins; big-service p50 ${large.latency_ms.p50} ms`);
+  run.log(
+    `control plane: forced refresh ${out.forced_refresh.refresh_ms_median} ms with ${registered} origins; big-service p50 ${large.latency_ms.p50} ms`,
+  );
   return out;
 }
 
@@ -190,7 +224,10 @@ async function timedGet(base, host) {
 /** A counter from `GET /_mesh/metrics` (summed over series), or why there is none. */
 async function meshMetric(adminUrl, admin, name) {
   try {
-    const res = await fetch(`${adminUrl}/_mesh/metrics`, { headers: { authorization: `Bearer ${await admin.token()}` }, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${adminUrl}/_mesh/metrics`, {
+      headers: { authorization: `Bearer ${await admin.token()}` },
+      signal: AbortSignal.timeout(10_000),
+    });
     const text = await res.text();
     if (res.status !== 200) return { status: res.status };
     let total = 0;

@@ -26,13 +26,22 @@ export async function killedOrigin(run) {
       await nginx(run, urls, "round_robin"),
       await haproxy(run, urls, "roundrobin"),
     ];
-    for (const c of contestants) if (c.name !== "flaremesh round_robin" && c.name !== "flaremesh ewma") stoppers.push(c.stop);
+    for (const c of contestants)
+      if (c.name !== "flaremesh round_robin" && c.name !== "flaremesh ewma") stoppers.push(c.stop);
 
     const victim = origins[1];
     const rows = [];
     for (const c of contestants) {
       const killAt = p.seconds * 0.3;
-      const r = await runOpenLoop({ url: c.url, host: c.host, rate: p.rate, durationS: p.seconds, pids: c.pids, raw: false, at: [[killAt, () => victim.kill()]] });
+      const r = await runOpenLoop({
+        url: c.url,
+        host: c.host,
+        rate: p.rate,
+        durationS: p.seconds,
+        pids: c.pids,
+        raw: false,
+        at: [[killAt, () => victim.kill()]],
+      });
       await victim.restart();
       await sleep(500);
       const after = r.timeline.filter((t) => t.s >= Math.floor(killAt));
@@ -47,7 +56,12 @@ export async function killedOrigin(run) {
         latency_ms: r.latency_ms,
       });
     }
-    return { origins: `5 × node (one process each), ${p.latencyMs} ms; o2 killed with SIGKILL at 30% of the run`, rate: p.rate, seconds: p.seconds, rows };
+    return {
+      origins: `5 × node (one process each), ${p.latencyMs} ms; o2 killed with SIGKILL at 30% of the run`,
+      rate: p.rate,
+      seconds: p.seconds,
+      rows,
+    };
   } finally {
     for (const stop of stoppers.reverse()) await stop();
   }

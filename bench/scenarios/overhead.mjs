@@ -39,7 +39,13 @@ export async function overhead(run) {
     for (const c of contestants) await runWrk({ url: c.url, host: c.host, durationS: p.warmS, pids: c.pids });
     for (let round = 0; round < p.peakRounds; round++) {
       for (const c of rotate(contestants, round)) {
-        const r = await runWrk({ url: c.url, host: c.host, durationS: p.peakS, connections: p.connections, pids: c.pids });
+        const r = await runWrk({
+          url: c.url,
+          host: c.host,
+          durationS: p.peakS,
+          connections: p.connections,
+          pids: c.pids,
+        });
         run.log(`overhead: peak round ${round + 1} ${c.name}: ${r.rps} req/s, ${r.errors} errors`);
         peak.get(c.name).push(r);
       }
@@ -47,7 +53,9 @@ export async function overhead(run) {
     for (let round = 0; round < p.fixedRounds; round++) {
       for (const c of rotate(contestants, round)) {
         const r = await runOpenLoop({ url: c.url, host: c.host, rate: p.rate, durationS: p.fixedS, pids: c.pids });
-        run.log(`overhead: ${p.rate} req/s round ${round + 1} ${c.name}: p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, ${r.error_count} errors`);
+        run.log(
+          `overhead: ${p.rate} req/s round ${round + 1} ${c.name}: p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, ${r.error_count} errors`,
+        );
         fixed.get(c.name).push(r);
       }
     }

@@ -39,7 +39,14 @@ export async function slowOrigin(run) {
 
     const rows = [];
     for (const c of contestants) {
-      const base = await runOpenLoop({ url: c.url, host: c.host, rate: p.rate, durationS: p.baselineS, pids: c.pids, raw: false });
+      const base = await runOpenLoop({
+        url: c.url,
+        host: c.host,
+        rate: p.rate,
+        durationS: p.baselineS,
+        pids: c.pids,
+        raw: false,
+      });
       const slowFrom = p.slowS * 0.25;
       const slowTo = p.slowS * 0.75;
       // How many requests the slow origin got while it was slow, as it counted them.
@@ -53,28 +60,47 @@ export async function slowOrigin(run) {
         pids: c.pids,
         raw: false,
         at: [
-          [slowFrom, async () => {
-            origins[0].set({ latencyMs: SLOW_MS });
-            servedAtSlow = await origins[0].served();
-          }],
-          [slowTo, async () => {
-            origins[0].set({ latencyMs: BASE_MS });
-            servedAtFast = await origins[0].served();
-          }],
+          [
+            slowFrom,
+            async () => {
+              origins[0].set({ latencyMs: SLOW_MS });
+              servedAtSlow = await origins[0].served();
+            },
+          ],
+          [
+            slowTo,
+            async () => {
+              origins[0].set({ latencyMs: BASE_MS });
+              servedAtFast = await origins[0].served();
+            },
+          ],
         ],
       });
       origins[0].set({ latencyMs: BASE_MS });
-      run.log(`slow origin: ${c.name}: baseline p99 ${base.latency_ms.p99} ms, slowed p99 ${slowed.latency_ms.p99} ms, p99.9 ${slowed.latency_ms.p999} ms`);
+      run.log(
+        `slow origin: ${c.name}: baseline p99 ${base.latency_ms.p99} ms, slowed p99 ${slowed.latency_ms.p99} ms, p99.9 ${slowed.latency_ms.p999} ms`,
+      );
       rows.push({
         name: c.name,
         baseline: brief(base),
         slowed: brief(slowed),
-        p99_vs_baseline: base.latency_ms.p99 ? Math.round((slowed.latency_ms.p99 / base.latency_ms.p99) * 100) / 100 : null,
+        p99_vs_baseline: base.latency_ms.p99
+          ? Math.round((slowed.latency_ms.p99 / base.latency_ms.p99) * 100) / 100
+          : null,
         // Share of the requests sent while the origin was slow that went to it (1/5 = blind round robin).
-        slow_origin_share: servedAtSlow === null || servedAtFast === null ? null : Math.round(((servedAtFast - servedAtSlow) / (p.rate * (slowTo - slowFrom))) * 10000) / 10000,
+        slow_origin_share:
+          servedAtSlow === null || servedAtFast === null
+            ? null
+            : Math.round(((servedAtFast - servedAtSlow) / (p.rate * (slowTo - slowFrom))) * 10000) / 10000,
       });
     }
-    return { origins: `5 × node (one process each), ${BASE_MS} ms; one at ${SLOW_MS} ms for the middle half of each slowed run`, rate: p.rate, baseline_s: p.baselineS, slowed_s: p.slowS, rows };
+    return {
+      origins: `5 × node (one process each), ${BASE_MS} ms; one at ${SLOW_MS} ms for the middle half of each slowed run`,
+      rate: p.rate,
+      baseline_s: p.baselineS,
+      slowed_s: p.slowS,
+      rows,
+    };
   } finally {
     for (const o of origins) o.set({ latencyMs: BASE_MS });
     for (const stop of stoppers.reverse()) await stop();

@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
 import { Name } from "../model/common";
 import { OriginHealth, STATUSES } from "../model/origin";
@@ -6,7 +6,14 @@ import { found, registry } from "./registry-client";
 import { ServiceParams, errorResponses, jsonResponse } from "./schemas";
 
 const Event = z
-  .object({ at: z.string(), service: z.string(), origin: z.string(), from: z.string(), to: z.string(), reason: z.string() })
+  .object({
+    at: z.string(),
+    service: z.string(),
+    origin: z.string(),
+    from: z.string(),
+    to: z.string(),
+    reason: z.string(),
+  })
   .openapi("HealthEvent");
 
 const CatalogSchema = z
@@ -15,7 +22,15 @@ const CatalogSchema = z
     services: z.record(
       z.string(),
       z.object({
-        origins: z.array(z.object({ id: z.string(), url: z.string(), zone: z.string().nullable(), weight: z.number(), status: z.enum(STATUSES) })),
+        origins: z.array(
+          z.object({
+            id: z.string(),
+            url: z.string(),
+            zone: z.string().nullable(),
+            weight: z.number(),
+            status: z.enum(STATUSES),
+          }),
+        ),
       }),
     ),
   })
@@ -50,10 +65,12 @@ const events = createRoute({
   path: "/events",
   summary: "Health transitions, newest first",
   request: {
-    query: z.object({
-      service: Name.optional(),
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
-    }).strict(),
+    query: z
+      .object({
+        service: Name.optional(),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+      })
+      .strict(),
   },
   responses: { 200: jsonResponse(z.object({ events: z.array(Event) }), "The events"), ...errorResponses },
 });

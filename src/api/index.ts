@@ -28,7 +28,8 @@ const invalidateAfterWrites = createMiddleware<AppEnv>(async (c, next) => {
 
 // The validators read a body only when it is declared JSON; anything else must not reach a handler.
 const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
-  const hasBody = ["POST", "PUT", "PATCH"].includes(c.req.method) && !isHeartbeatPath(c.req.path) && !FLUSH.test(c.req.path);
+  const hasBody =
+    ["POST", "PUT", "PATCH"].includes(c.req.method) && !isHeartbeatPath(c.req.path) && !FLUSH.test(c.req.path);
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (hasBody && type !== "application/json") {
     throw new MeshError("ERR_VALIDATION", "request body must be JSON with content-type: application/json", [
@@ -49,10 +50,18 @@ export function adminApi(): OpenAPIHono<AppEnv> {
       if (!result.success) throw validationError(result.error);
     },
   });
-  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
-    info: { title: "flaremesh admin API", version: "1.0.0", description: "Service registry, health and routing configuration." },
+    info: {
+      title: "flaremesh admin API",
+      version: "1.0.0",
+      description: "Service registry, health and routing configuration.",
+    },
     security: [{ bearer: [] }],
   });
   api.use("*", adminAuth(), requireScopeFor(), invalidateAfterWrites);

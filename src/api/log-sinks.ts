@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { StoredSink } from "../../durable-objects/log-buffer";
 import type { AppEnv } from "../app-types";
 import { allowPrivateOrigins } from "../config";
@@ -27,7 +27,13 @@ const LogSink = LogSinkInput.extend({
 }).openapi("LogSink");
 
 const FlushResult = z
-  .object({ sink: z.string(), shipped: z.number().int(), batches: z.number().int(), pending: z.number().int(), error: z.string().nullable() })
+  .object({
+    sink: z.string(),
+    shipped: z.number().int(),
+    batches: z.number().int(),
+    pending: z.number().int(),
+    error: z.string().nullable(),
+  })
   .openapi("LogSinkFlush");
 
 const notAllowed = { 422: jsonResponse(ErrorResponse, "The sink URL is a private address (ERR_ORIGIN_NOT_ALLOWED)") };
@@ -44,7 +50,12 @@ const put = createRoute({
   path: "/log-sinks/{name}",
   summary: "Create or replace a log sink; a new sink receives the entries recorded from now on",
   request: { params: SinkParams, body: jsonBody(LogSinkInput) },
-  responses: { 200: jsonResponse(LogSink, "Replaced"), 201: jsonResponse(LogSink, "Created"), ...errorResponses, ...notAllowed },
+  responses: {
+    200: jsonResponse(LogSink, "Replaced"),
+    201: jsonResponse(LogSink, "Created"),
+    ...errorResponses,
+    ...notAllowed,
+  },
 });
 
 const del = createRoute({

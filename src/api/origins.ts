@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
 import { allowPrivateOrigins } from "../config";
 import { Origin, OriginInput, OriginPatch } from "../model/origin";
@@ -78,7 +78,11 @@ export function originsApi(api: OpenAPIHono<AppEnv>): void {
     const { name, id } = c.req.valid("param");
     const input = c.req.valid("json");
     const url = checkOriginUrl(input.url, { allowPrivate: allowPrivateOrigins(c.env) });
-    const { created, origin } = found(await registry(c.env).putOrigin(name, id, { ...input, url: baseUrl(url) }), name, id);
+    const { created, origin } = found(
+      await registry(c.env).putOrigin(name, id, { ...input, url: baseUrl(url) }),
+      name,
+      id,
+    );
     return created ? c.json(origin, 201) : c.json(origin, 200);
   });
 

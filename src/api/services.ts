@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
 import { MeshError } from "../errors";
 import { ServiceInput } from "../model/service";
@@ -59,7 +59,8 @@ export function servicesApi(api: OpenAPIHono<AppEnv>): void {
 
   api.openapi(del, async (c) => {
     const { name } = c.req.valid("param");
-    if (!(await registry(c.env).deleteService(name))) throw new MeshError("ERR_NOT_FOUND", `service '${name}' does not exist`);
+    if (!(await registry(c.env).deleteService(name)))
+      throw new MeshError("ERR_NOT_FOUND", `service '${name}' does not exist`);
     return c.body(null, 204);
   });
 }

@@ -1,10 +1,15 @@
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
 import { collectMetrics } from "../observability/metrics";
 import { meshStats } from "../observability/stats";
 import { errorResponses, jsonResponse } from "./schemas";
 
-const Histogram = z.object({ le: z.array(z.string()), counts: z.array(z.number()), sum: z.number(), count: z.number() });
+const Histogram = z.object({
+  le: z.array(z.string()),
+  counts: z.array(z.number()),
+  sum: z.number(),
+  count: z.number(),
+});
 const Traffic = z.object({
   requests: z.number(),
   by_class: z.record(z.string(), z.number()),
@@ -48,7 +53,8 @@ const Stats = z
 const stats = createRoute({
   method: "get",
   path: "/stats",
-  summary: "Cumulative traffic, latency histograms and health per origin (the dashboard's data); derive rates from two readings",
+  summary:
+    "Cumulative traffic, latency histograms and health per origin (the dashboard's data); derive rates from two readings",
   responses: { 200: jsonResponse(Stats, "The stats"), ...errorResponses },
 });
 

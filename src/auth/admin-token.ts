@@ -33,7 +33,10 @@ function verifierFor(env: Partial<MeshEnv>): Verifier {
       try {
         url = new URL(jwksUrl);
       } catch {
-        throw new MeshError("ERR_AUTH_NOT_CONFIGURED", "admin authentication is misconfigured: MESH_ADMIN_JWKS_URL is not a valid URL");
+        throw new MeshError(
+          "ERR_AUTH_NOT_CONFIGURED",
+          "admin authentication is misconfigured: MESH_ADMIN_JWKS_URL is not a valid URL",
+        );
       }
       key = createRemoteJWKSet(url);
       remoteSets.set(jwksUrl, key);
@@ -79,7 +82,9 @@ export async function verifyAdminToken(token: string, env: Partial<MeshEnv>): Pr
   try {
     // Two calls only because jwtVerify's overloads take a key or a key getter, not their union.
     const result =
-      verifier.mode === "jwks" ? await jwtVerify(token, verifier.key, options) : await jwtVerify(token, verifier.key, options);
+      verifier.mode === "jwks"
+        ? await jwtVerify(token, verifier.key, options)
+        : await jwtVerify(token, verifier.key, options);
     payload = result.payload;
   } catch (err) {
     throw classify(err, verifier.mode);
@@ -107,7 +112,9 @@ function classify(err: unknown, mode: Verifier["mode"]): unknown {
       return unauthenticated("signature invalid");
     case "ERR_JOSE_ALG_NOT_ALLOWED":
     case "ERR_JOSE_NOT_SUPPORTED":
-      return unauthenticated(`algorithm not allowed (accepted: ${mode === "jwks" ? JWKS_ALGORITHMS.join(", ") : "HS256"})`);
+      return unauthenticated(
+        `algorithm not allowed (accepted: ${mode === "jwks" ? JWKS_ALGORITHMS.join(", ") : "HS256"})`,
+      );
     case "ERR_JWKS_NO_MATCHING_KEY":
     case "ERR_JWKS_MULTIPLE_MATCHING_KEYS":
       return unauthenticated("no matching key in the admin JWKS");

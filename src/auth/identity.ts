@@ -38,8 +38,7 @@ function loadKey(source: string): Promise<LoadedKey> {
 }
 
 async function importKey(source: string): Promise<LoadedKey> {
-  const fail = (why: string) =>
-    new MeshError("ERR_INTERNAL", `MESH_SIGNING_KEY is not a usable private JWK: ${why}`);
+  const fail = (why: string) => new MeshError("ERR_INTERNAL", `MESH_SIGNING_KEY is not a usable private JWK: ${why}`);
   let jwk: JWK;
   try {
     jwk = JSON.parse(source) as JWK;

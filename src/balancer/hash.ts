@@ -77,9 +77,7 @@ function setKey(endpoints: readonly Endpoint[]): string {
 // permutation of the table; one at the largest weight takes a turn every round, one at a third
 // of it every third round. Sorting by id makes the table independent of list order.
 function buildTable(endpoints: readonly Endpoint[], key: string, size: number): Table {
-  const eligible = endpoints
-    .filter((e) => e.weight > 0)
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const eligible = endpoints.filter((e) => e.weight > 0).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const n = eligible.length;
   const slots = new Uint32Array(size).fill(EMPTY);
   if (n === 0) return { key, endpoints: eligible, slots };

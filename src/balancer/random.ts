@@ -54,9 +54,11 @@ export function drawIndex(c: Cumulative, x: number, skip: number): number {
   // Before `skip` the sums are as they are; after it they lack its weight.
   const before = skip > 0 ? sums[skip - 1]! : 0;
   const found =
-    skip < 0 ? firstAbove(sums, x, 0, sums.length, 0)
-    : x < before ? firstAbove(sums, x, 0, skip, 0)
-    : firstAbove(sums, x, skip + 1, sums.length, sums[skip]! - before);
+    skip < 0
+      ? firstAbove(sums, x, 0, sums.length, 0)
+      : x < before
+        ? firstAbove(sums, x, 0, skip, 0)
+        : firstAbove(sums, x, skip + 1, sums.length, sums[skip]! - before);
   if (found >= 0) return found;
   // Only reached through floating-point rounding when the draw is just below the total.
   return c.last === skip ? c.beforeLast : c.last;

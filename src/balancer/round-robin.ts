@@ -23,7 +23,8 @@ export function roundRobin(): Balancer {
 
   return {
     pick(endpoints: readonly Endpoint[]): Endpoint | undefined {
-      if (!current.use(endpoints)) current = new Schedule(endpoints, aligned(current, endpoints) ?? byId(current, endpoints));
+      if (!current.use(endpoints))
+        current = new Schedule(endpoints, aligned(current, endpoints) ?? byId(current, endpoints));
       return current.pick();
     },
   };
@@ -57,6 +58,8 @@ function aligned(from: Schedule, to: readonly Endpoint[]): Float64Array | null {
 
 function byId(from: Schedule, to: readonly Endpoint[]): Float64Array {
   const currents = new Map<string, number>();
-  from.endpoints.forEach((e, i) => e.weight > 0 && currents.set(e.id, from.current(i)));
+  from.endpoints.forEach((e, i) => {
+    if (e.weight > 0) currents.set(e.id, from.current(i));
+  });
   return Float64Array.from(to, (e) => currents.get(e.id) ?? 0);
 }

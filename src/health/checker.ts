@@ -51,7 +51,12 @@ function describeFailure(err: unknown, timedOut: boolean, timeoutMs: number): st
  * Runs one active health check against an origin.
  * @example const r = await runCheck("https://10.0.0.7:8443", service.health_check, fetch, Date.now)
  */
-export async function runCheck(base: string, hc: HealthCheck, fetcher: Fetcher, clock: () => number): Promise<CheckResult> {
+export async function runCheck(
+  base: string,
+  hc: HealthCheck,
+  fetcher: Fetcher,
+  clock: () => number,
+): Promise<CheckResult> {
   const started = clock();
   const controller = new AbortController();
   let timedOut = false;

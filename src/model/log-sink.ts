@@ -8,13 +8,26 @@ export const SINK_FORMATS = ["ndjson", "json", "loki", "elasticsearch"] as const
 export type SinkFormat = (typeof SINK_FORMATS)[number];
 
 /** Headers the mesh sets itself (framing, routing) and a sink config may not. */
-const RESERVED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "expect"]);
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "te",
+  "trailer",
+  "expect",
+]);
 
 const HeaderName = z
   .string()
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, "must be a header name")
   .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), "is set by the mesh and may not be configured");
-const HeaderValue = z.string().max(4096).regex(/^[\t\x20-\x7e\x80-\uffff]*$/, "must not contain control characters");
+const HeaderValue = z
+  .string()
+  .max(4096)
+  .regex(/^[\t\x20-\x7e\x80-\uffff]*$/, "must not contain control characters");
 
 /** The body of `PUT /log-sinks/{name}`. */
 export const LogSinkInput = z
@@ -46,7 +59,9 @@ export const REDACTED = "[redacted]";
  * @example redactHeaders({ Authorization: "Basic abc" }) // { Authorization: "[redacted]" }
  */
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? REDACTED : value]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? REDACTED : value]),
+  );
 }
 
 /**
@@ -60,6 +75,7 @@ export function checkSinkUrl(raw: string, opts: OriginUrlOptions): URL {
   if (q === -1) return checkOriginUrl(raw, opts);
   const query = raw.slice(q);
   const field = opts.field ?? "url";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (/[\u0000-\u0020\u007f#]/.test(query)) {
     const why = "must not contain whitespace, control characters or a fragment";
     throw new MeshError("ERR_VALIDATION", `${field} ${why}`, [{ path: field, message: why }]);

@@ -48,6 +48,7 @@ export function checkOriginUrl(raw: string, opts: OriginUrlOptions): URL {
   const invalid = (why: string) => new MeshError("ERR_VALIDATION", `${field} ${why}`, [{ path: field, message: why }]);
 
   // The URL parser silently drops tabs/newlines and trims spaces; refuse them so what is stored is what was sent.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (/[\u0000-\u0020\u007f]/.test(raw)) throw invalid("must not contain whitespace or control characters");
   let url: URL;
   try {
@@ -55,7 +56,8 @@ export function checkOriginUrl(raw: string, opts: OriginUrlOptions): URL {
   } catch {
     throw invalid("must be an absolute http(s) URL such as https://10.0.0.7:8443");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw invalid(`must use http or https, not ${url.protocol.slice(0, -1)}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw invalid(`must use http or https, not ${url.protocol.slice(0, -1)}`);
   if (url.username !== "" || url.password !== "") throw invalid("must not contain credentials (user:password@)");
   // `href` keeps an empty "?" or "#", which `search`/`hash` report as "".
   if (url.href.includes("?")) throw invalid("must be a base URL without a query");

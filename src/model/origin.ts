@@ -6,7 +6,9 @@ export const STATUSES = ["unknown", "healthy", "unhealthy", "ejected", "draining
 export type HealthStatus = (typeof STATUSES)[number];
 
 const Tags = z.array(ShortString).max(32);
-const Metadata = z.record(z.string().min(1).max(128), z.string().max(1024)).refine((m) => Object.keys(m).length <= 64, "at most 64 keys");
+const Metadata = z
+  .record(z.string().min(1).max(128), z.string().max(1024))
+  .refine((m) => Object.keys(m).length <= 64, "at most 64 keys");
 const Zone = ShortString.nullable();
 
 /** The body of `POST`/`PUT …/origins[/{id}]`. */

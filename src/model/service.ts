@@ -47,13 +47,19 @@ export const LoadBalancer = z
 
 export const HealthCheck = z
   .object({
-    path: z.string().max(1024).regex(/^\/[^#\s]*$/, "must start with '/'").default("/healthz"),
+    path: z
+      .string()
+      .max(1024)
+      .regex(/^\/[^#\s]*$/, "must start with '/'")
+      .default("/healthz"),
     method: z.enum(["GET", "HEAD", "POST", "OPTIONS"]).default("GET"),
     interval_s: int(1, 3600).default(10),
     timeout_ms: int(100, 60_000).default(2000),
     expected_status: z.array(int(100, 599)).min(1).max(50).default([200]),
     body_contains: z.string().min(1).max(1024).nullable().default(null),
-    headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, "must be a header name"), ShortString).default({}),
+    headers: z
+      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, "must be a header name"), ShortString)
+      .default({}),
     healthy_threshold: int(1, 100).default(2),
     unhealthy_threshold: int(1, 100).default(3),
   })

@@ -84,7 +84,13 @@ const keys = new Map<string, Promise<CryptoKey>>();
 async function hmacHex(secret: string, data: string): Promise<string> {
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", new TextEncoder().encode(`flaremesh client-ip v1\0${secret}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(`flaremesh client-ip v1\0${secret}`),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
     keys.set(secret, key);
   }
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await key, new TextEncoder().encode(data)));

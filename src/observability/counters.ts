@@ -43,7 +43,10 @@ export class HistogramSeries {
   readonly key: SeriesKey;
   #drainKeys: { buckets: SeriesKey[]; sum: SeriesKey; count: SeriesKey } | undefined;
 
-  constructor(readonly family: string, readonly labels: Labels) {
+  constructor(
+    readonly family: string,
+    readonly labels: Labels,
+  ) {
     this.key = seriesKey(family, labels);
   }
 
@@ -89,7 +92,11 @@ export class Counters {
   observe(series: HistogramSeries, seconds: number): void {
     if (!Number.isFinite(seconds)) return;
     let h = this.histograms.get(series.key);
-    if (!h) this.histograms.set(series.key, (h = { series, buckets: new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0), sum: 0, count: 0 }));
+    if (!h)
+      this.histograms.set(
+        series.key,
+        (h = { series, buckets: new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0), sum: 0, count: 0 }),
+      );
     let i = 0;
     while (i < LATENCY_BUCKETS_S.length && seconds > LATENCY_BUCKETS_S[i]!) i++;
     h.buckets[i]!++;

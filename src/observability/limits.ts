@@ -19,7 +19,9 @@ export interface BufferLimits {
  * `MESH_LOG_BUFFER_MAX_BYTES`; unset or invalid values mean the defaults.
  * @example bufferLimits({ MESH_LOG_BUFFER_MAX: "5000" }).maxEntries // 5000
  */
-export function bufferLimits(env: Partial<Pick<MeshEnv, "MESH_LOG_BUFFER_MAX" | "MESH_LOG_BUFFER_MAX_BYTES">>): BufferLimits {
+export function bufferLimits(
+  env: Partial<Pick<MeshEnv, "MESH_LOG_BUFFER_MAX" | "MESH_LOG_BUFFER_MAX_BYTES">>,
+): BufferLimits {
   return {
     maxEntries: positiveInt(env.MESH_LOG_BUFFER_MAX) ?? DEFAULT_MAX_ENTRIES,
     maxBytes: positiveInt(env.MESH_LOG_BUFFER_MAX_BYTES) ?? DEFAULT_MAX_BYTES,

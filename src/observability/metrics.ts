@@ -59,12 +59,28 @@ export async function collectMetrics(env: MeshEnv): Promise<MeshMetrics> {
 }
 
 const STORED: readonly Omit<Family, "samples">[] = [
-  { name: "mesh_requests_total", type: "counter", help: "Proxied requests by service, origin and status class (code=2xx…5xx)." },
-  { name: "mesh_request_duration_seconds", type: "histogram", help: "Total request duration as the mesh measured it, retries included." },
-  { name: "mesh_upstream_duration_seconds", type: "histogram", help: "Time the origin took to answer the final attempt." },
+  {
+    name: "mesh_requests_total",
+    type: "counter",
+    help: "Proxied requests by service, origin and status class (code=2xx…5xx).",
+  },
+  {
+    name: "mesh_request_duration_seconds",
+    type: "histogram",
+    help: "Total request duration as the mesh measured it, retries included.",
+  },
+  {
+    name: "mesh_upstream_duration_seconds",
+    type: "histogram",
+    help: "Time the origin took to answer the final attempt.",
+  },
   { name: "mesh_retries_total", type: "counter", help: "Retries made (attempts after the first)." },
   { name: "mesh_ejections_total", type: "counter", help: "Origins ejected by passive outlier detection." },
-  { name: "mesh_registry_rpc_total", type: "counter", help: "Calls from Worker isolates to the Registry Durable Object." },
+  {
+    name: "mesh_registry_rpc_total",
+    type: "counter",
+    help: "Calls from Worker isolates to the Registry Durable Object.",
+  },
 ];
 
 /**
@@ -80,30 +96,84 @@ export function metricFamilies(m: MeshMetrics): Family[] {
   }
   for (const f of STORED) if (f.type === "histogram") fillBuckets(f.name, stored.get(f.name)!);
   const perOrigin = (o: OriginState) => ({ service: o.service, origin: o.id });
-  const perSink = (fn: (s: BufferStats["sinks"][number]) => number) => m.buffer.sinks.map((s) => ({ name: "", labels: { sink: s.name }, value: fn(s) }));
+  const perSink = (fn: (s: BufferStats["sinks"][number]) => number) =>
+    m.buffer.sinks.map((s) => ({ name: "", labels: { sink: s.name }, value: fn(s) }));
   const families: Family[] = [
     ...STORED.map((f) => ({ ...f, samples: stored.get(f.name)! })),
     {
       name: "mesh_origin_health_status",
       type: "gauge",
       help: "1 for an origin's current health status, 0 for the others.",
-      samples: m.origins.flatMap((o) => STATUSES.map((status) => ({ name: "", labels: { ...perOrigin(o), status }, value: o.status === status ? 1 : 0 }))),
+      samples: m.origins.flatMap((o) =>
+        STATUSES.map((status) => ({
+          name: "",
+          labels: { ...perOrigin(o), status },
+          value: o.status === status ? 1 : 0,
+        })),
+      ),
     },
     {
       name: "mesh_health_check_duration_seconds",
       type: "gauge",
       help: "Latency of each origin's last active health check.",
-      samples: m.origins.filter((o) => o.last_check_ms !== null).map((o) => ({ name: "", labels: perOrigin(o), value: o.last_check_ms! / 1000 })),
+      samples: m.origins
+        .filter((o) => o.last_check_ms !== null)
+        .map((o) => ({ name: "", labels: perOrigin(o), value: o.last_check_ms! / 1000 })),
     },
-    { name: "mesh_logs_buffered", type: "gauge", help: "Request-log entries waiting to be shipped, per sink.", samples: perSink((s) => s.pending) },
-    { name: "mesh_logs_shipped_total", type: "counter", help: "Request-log entries a sink acknowledged.", samples: perSink((s) => s.shipped) },
-    { name: "mesh_logs_dropped_total", type: "counter", help: "Request-log entries dropped (buffer full) before a sink acknowledged them.", samples: perSink((s) => s.dropped) },
-    { name: "mesh_log_sink_consecutive_failures", type: "gauge", help: "Failed deliveries to a sink since its last success.", samples: perSink((s) => s.failures) },
-    { name: "mesh_log_buffer_entries", type: "gauge", help: "Request-log entries held by the log buffer.", samples: [{ name: "", labels: {}, value: m.buffer.entries }] },
-    { name: "mesh_log_buffer_bytes", type: "gauge", help: "Bytes of request-log entries held by the log buffer.", samples: [{ name: "", labels: {}, value: m.buffer.bytes }] },
-    { name: "mesh_log_buffer_max_entries", type: "gauge", help: "The log buffer's entry bound (MESH_LOG_BUFFER_MAX).", samples: [{ name: "", labels: {}, value: m.buffer.max_entries }] },
-    { name: "mesh_logs_evicted_total", type: "counter", help: "Request-log entries dropped (buffer full) before every sink acknowledged them.", samples: [{ name: "", labels: {}, value: m.buffer.evicted }] },
-    { name: "mesh_logs_isolate_dropped_total", type: "counter", help: "Request-log entries Worker isolates dropped because the log buffer was unreachable.", samples: [{ name: "", labels: {}, value: m.buffer.isolate_dropped }] },
+    {
+      name: "mesh_logs_buffered",
+      type: "gauge",
+      help: "Request-log entries waiting to be shipped, per sink.",
+      samples: perSink((s) => s.pending),
+    },
+    {
+      name: "mesh_logs_shipped_total",
+      type: "counter",
+      help: "Request-log entries a sink acknowledged.",
+      samples: perSink((s) => s.shipped),
+    },
+    {
+      name: "mesh_logs_dropped_total",
+      type: "counter",
+      help: "Request-log entries dropped (buffer full) before a sink acknowledged them.",
+      samples: perSink((s) => s.dropped),
+    },
+    {
+      name: "mesh_log_sink_consecutive_failures",
+      type: "gauge",
+      help: "Failed deliveries to a sink since its last success.",
+      samples: perSink((s) => s.failures),
+    },
+    {
+      name: "mesh_log_buffer_entries",
+      type: "gauge",
+      help: "Request-log entries held by the log buffer.",
+      samples: [{ name: "", labels: {}, value: m.buffer.entries }],
+    },
+    {
+      name: "mesh_log_buffer_bytes",
+      type: "gauge",
+      help: "Bytes of request-log entries held by the log buffer.",
+      samples: [{ name: "", labels: {}, value: m.buffer.bytes }],
+    },
+    {
+      name: "mesh_log_buffer_max_entries",
+      type: "gauge",
+      help: "The log buffer's entry bound (MESH_LOG_BUFFER_MAX).",
+      samples: [{ name: "", labels: {}, value: m.buffer.max_entries }],
+    },
+    {
+      name: "mesh_logs_evicted_total",
+      type: "counter",
+      help: "Request-log entries dropped (buffer full) before every sink acknowledged them.",
+      samples: [{ name: "", labels: {}, value: m.buffer.evicted }],
+    },
+    {
+      name: "mesh_logs_isolate_dropped_total",
+      type: "counter",
+      help: "Request-log entries Worker isolates dropped because the log buffer was unreachable.",
+      samples: [{ name: "", labels: {}, value: m.buffer.isolate_dropped }],
+    },
   ];
   // Samples built above leave `name` empty: it is the family's own name.
   return families.map((f) => ({ ...f, samples: f.samples.map((s) => (s.name === "" ? { ...s, name: f.name } : s)) }));

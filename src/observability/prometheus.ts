@@ -31,7 +31,12 @@ export function renderPrometheus(families: readonly Family[]): string {
   for (const family of families) {
     out.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
     const sorted = family.samples
-      .map((s) => ({ s, group: labelText(withoutLe(s.labels)), suffix: SUFFIX_ORDER[s.name.slice(family.name.length)] ?? 0, le: leOf(s.labels) }))
+      .map((s) => ({
+        s,
+        group: labelText(withoutLe(s.labels)),
+        suffix: SUFFIX_ORDER[s.name.slice(family.name.length)] ?? 0,
+        le: leOf(s.labels),
+      }))
       .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.suffix - b.suffix || a.le - b.le));
     for (const { s } of sorted) out.push(`${s.name}${labelText(s.labels)} ${formatValue(s.value)}`);
   }

@@ -7,16 +7,16 @@ import { type PendingLine, finishLine, toLogLine } from "./logs";
 
 /** What the proxy reports about one request it handled. */
 export interface RequestOutcome {
-  ts: number;               // epoch ms when the request arrived
+  ts: number; // epoch ms when the request arrived
   request_id: string;
   method: string;
   host: string;
-  path: string;             // without query string
+  path: string; // without query string
   status: number;
   service: string | null;
   origin_id: string | null;
-  attempts: number;         // tries made (1 = no retry)
-  duration_ms: number;      // total, as the mesh measured it
+  attempts: number; // tries made (1 = no retry)
+  duration_ms: number; // total, as the mesh measured it
   upstream_ms: number | null;
   bytes_out: number | null; // response body bytes if known
   client_ip: string | null; // raw; recordRequest applies MESH_LOG_CLIENT_IP (full | truncated /24,/48 | hashed | off)

@@ -86,11 +86,19 @@ async function send(env: MeshEnv, sink: StoredSink, lines: string[], fetcher: ty
   for (const [name, value] of Object.entries(sink.config.headers)) headers.set(name, value);
   try {
     // Redirects are not followed: a redirect could point past the SSRF guard.
-    const res = await fetcher(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(SINK_TIMEOUT_MS) });
+    const res = await fetcher(url, {
+      method: "POST",
+      headers,
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(SINK_TIMEOUT_MS),
+    });
     await res.body?.cancel();
     return res.status >= 200 && res.status < 300 ? null : `sink answered HTTP ${res.status}`;
   } catch (err) {
     const name = (err as Error).name;
-    return name === "TimeoutError" ? `sink did not answer within ${SINK_TIMEOUT_MS} ms` : `could not reach the sink: ${(err as Error).message}`;
+    return name === "TimeoutError"
+      ? `sink did not answer within ${SINK_TIMEOUT_MS} ms`
+      : `could not reach the sink: ${(err as Error).message}`;
   }
 }

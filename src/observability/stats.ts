@@ -48,7 +48,17 @@ const LE = [...LATENCY_BUCKETS_S.map(String), "+Inf"];
 
 function emptyTraffic(): TrafficStats {
   const hist = (): Histogram => ({ le: [...LE], counts: LE.map(() => 0), sum: 0, count: 0 });
-  return { requests: 0, by_class: {}, errors: 0, retries: 0, ejections: 0, latency: hist(), upstream: hist(), p50_ms: null, p99_ms: null };
+  return {
+    requests: 0,
+    by_class: {},
+    errors: 0,
+    retries: 0,
+    ejections: 0,
+    latency: hist(),
+    upstream: hist(),
+    p50_ms: null,
+    p99_ms: null,
+  };
 }
 
 /**
@@ -102,7 +112,11 @@ export function meshStats(m: MeshMetrics, now: number): MeshStats {
     } else if (name === "mesh_retries_total") t.retries += value;
     else if (name === "mesh_ejections_total") t.ejections += value;
     else {
-      const hist = name.startsWith("mesh_request_duration_seconds_") ? t.latency : name.startsWith("mesh_upstream_duration_seconds_") ? t.upstream : null;
+      const hist = name.startsWith("mesh_request_duration_seconds_")
+        ? t.latency
+        : name.startsWith("mesh_upstream_duration_seconds_")
+          ? t.upstream
+          : null;
       if (!hist) continue;
       if (name.endsWith("_sum")) hist.sum += value;
       else if (name.endsWith("_count")) hist.count += value;
@@ -121,8 +135,17 @@ export function meshStats(m: MeshMetrics, now: number): MeshStats {
     routes: s.routes,
     origins: m.origins
       .filter((o) => o.service === s.name)
-      .map(({ service: _service, ...o }) => ({ ...o, ...(traffic.get(JSON.stringify([s.name, o.id])) ?? emptyTraffic()) })),
+      .map(({ service: _service, ...o }) => ({
+        ...o,
+        ...(traffic.get(JSON.stringify([s.name, o.id])) ?? emptyTraffic()),
+      })),
     unattributed: traffic.get(JSON.stringify([s.name, ""])) ?? emptyTraffic(),
   }));
-  return { at: new Date(now).toISOString(), version: m.registryVersion, services, unrouted: traffic.get(JSON.stringify(["", ""])) ?? emptyTraffic(), logs: m.buffer };
+  return {
+    at: new Date(now).toISOString(),
+    version: m.registryVersion,
+    services,
+    unrouted: traffic.get(JSON.stringify(["", ""])) ?? emptyTraffic(),
+    logs: m.buffer,
+  };
 }

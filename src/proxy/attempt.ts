@@ -66,7 +66,10 @@ export function retryable(result: TryResult, retryOn: Retries["retry_on"]): bool
       return retryOn.includes("timeout");
     case "response": {
       const s = result.response.status;
-      return (s >= 500 && retryOn.includes("5xx")) || ((s === 502 || s === 503 || s === 504) && retryOn.includes("gateway-error"));
+      return (
+        (s >= 500 && retryOn.includes("5xx")) ||
+        ((s === 502 || s === 503 || s === 504) && retryOn.includes("gateway-error"))
+      );
     }
   }
 }

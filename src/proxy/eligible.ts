@@ -50,7 +50,12 @@ interface Memo {
  * it, so balancers may cache work per endpoints array.
  * @example const { endpoints, panic } = eligible(runtime, now, (key) => passive.isEjected(key, now), passive.generation)
  */
-export function eligible(service: ServiceRuntime, now: number, locallyEjected: (key: string) => boolean, generation: number): EligibleSet {
+export function eligible(
+  service: ServiceRuntime,
+  now: number,
+  locallyEjected: (key: string) => boolean,
+  generation: number,
+): EligibleSet {
   const memo = service.memo as Memo | undefined;
   if (memo && holds(memo, service, now, generation) && stillEjected(memo, now, locallyEjected)) return memo.set;
   const next = compute(service, now, locallyEjected, generation, memo);
@@ -60,8 +65,13 @@ export function eligible(service: ServiceRuntime, now: number, locallyEjected: (
 
 // A clock that went back also recomputes: an ejection that had run out may run again.
 function holds(memo: Memo, service: ServiceRuntime, now: number, generation: number): boolean {
-  return memo.origins === service.origins && memo.config === service.config && memo.generation === generation &&
-    memo.at <= now && now < memo.validUntil;
+  return (
+    memo.origins === service.origins &&
+    memo.config === service.config &&
+    memo.generation === generation &&
+    memo.at <= now &&
+    now < memo.validUntil
+  );
 }
 
 // Asking is also what ends an ejection in `PassiveHealth` (it bumps the generation then).
@@ -72,7 +82,13 @@ function stillEjected(memo: Memo, now: number, locallyEjected: (key: string) => 
   return true;
 }
 
-function compute(service: ServiceRuntime, now: number, locallyEjected: (key: string) => boolean, generation: number, prev: Memo | undefined): Memo {
+function compute(
+  service: ServiceRuntime,
+  now: number,
+  locallyEjected: (key: string) => boolean,
+  generation: number,
+  prev: Memo | undefined,
+): Memo {
   const { config, origins } = service;
   const sameSnapshot = prev !== undefined && prev.origins === origins && prev.config === config;
   const keys = sameSnapshot ? prev.keys : origins.map((o) => `${config.name}/${o.id}`);

@@ -36,13 +36,23 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const requestId = requestIdOf(request.headers);
   const x: Exchange = { env, ctx, request, url, started, requestId };
   const hops = hopsOf(request.headers);
-  if (hops >= MAX_HOPS) return fail(x, new MeshError("ERR_LOOP", `request has already passed through the mesh ${hops} times (x-mesh-hops)`));
+  if (hops >= MAX_HOPS)
+    return fail(
+      x,
+      new MeshError("ERR_LOOP", `request has already passed through the mesh ${hops} times (x-mesh-hops)`),
+    );
   let state: RoutingState;
   try {
-    state = await routing.get((known, waitMs) => registry(env).snapshot(known, waitMs), (p) => ctx.waitUntil(p));
+    state = await routing.get(
+      (known, waitMs) => registry(env).snapshot(known, waitMs),
+      (p) => ctx.waitUntil(p),
+    );
   } catch (err) {
     console.error("no routing table", err);
-    return fail(x, new MeshError("ERR_NO_HEALTHY_ORIGIN", "routing table unavailable: the registry could not be reached"));
+    return fail(
+      x,
+      new MeshError("ERR_NO_HEALTHY_ORIGIN", "routing table unavailable: the registry could not be reached"),
+    );
   }
   const host = hostOf(request.headers, url);
   const route = state.matcher.match(host, url.pathname);
@@ -60,7 +70,13 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const wantRetries = config.retries.attempts > 0 && mayRetry(request);
   const planned = await planBody(request, wantRetries);
   const maxTries = 1 + (wantRetries && planned.replayable ? config.retries.attempts : 0);
-  const headers = upstreamHeaders(request.headers, { clientIp, proto: url.protocol.slice(0, -1), host, requestId, hops });
+  const headers = upstreamHeaders(request.headers, {
+    clientIp,
+    proto: url.protocol.slice(0, -1),
+    host,
+    requestId,
+    hops,
+  });
   headers.delete("x-mesh-retry");
   const signer = createIdentitySigner(env);
   if (signer) headers.set(IDENTITY_HEADER, await signer.sign({ service: name, requestId, now: started }));
@@ -70,16 +86,27 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   budget.deposit(name, started);
   const init = tryInit(request.method, headers, planned.body);
   const hashKey = hashKeyOf(config, request, clientIp);
-  const tries = await runTries({ service, set: chosen.set, hashKey, init, path, search: url.search, maxTries, deadline }, deps);
+  const tries = await runTries(
+    { service, set: chosen.set, hashKey, init, path, search: url.search, maxTries, deadline },
+    deps,
+  );
   if (tries.ejected) reportEjections(env, ctx);
 
   const last = tries.last;
   if (last === null || last.kind === "timeout" || (last.kind !== "response" && Date.now() >= deadline)) {
-    const timeout = Date.now() >= deadline ? `no response within ${config.timeout_ms}ms` : `no response within ${config.retries.per_try_timeout_ms}ms`;
+    const timeout =
+      Date.now() >= deadline
+        ? `no response within ${config.timeout_ms}ms`
+        : `no response within ${config.retries.per_try_timeout_ms}ms`;
     return fail(x, new MeshError("ERR_UPSTREAM_TIMEOUT", `${timeout} after ${tries.attempts} attempt(s)`), name, tries);
   }
   if (last.kind === "connect-failure") {
-    return fail(x, new MeshError("ERR_UPSTREAM", `all ${tries.attempts} attempt(s) failed: ${last.error}`), name, tries);
+    return fail(
+      x,
+      new MeshError("ERR_UPSTREAM", `all ${tries.attempts} attempt(s) failed: ${last.error}`),
+      name,
+      tries,
+    );
   }
   const res = last.response;
   const meshMs = Math.max(0, Date.now() - started - tries.upstreamMs);
@@ -113,7 +140,12 @@ function fail(x: Exchange, err: MeshError, service: string | null = null, tries:
  * (with the origin's response or the mesh's error), from the request itself,
  * so that no copy of it waits on the origin.
  */
-function outcomeOf({ request, url, started, requestId }: Exchange, answer: Response | MeshError, service: string | null, tries: TriesOutcome | null): RequestOutcome {
+function outcomeOf(
+  { request, url, started, requestId }: Exchange,
+  answer: Response | MeshError,
+  service: string | null,
+  tries: TriesOutcome | null,
+): RequestOutcome {
   const cf = request.cf as { colo?: string; country?: string } | undefined;
   const upstream = answer instanceof MeshError ? null : answer;
   const length = upstream?.headers.get("content-length") ?? null;
@@ -139,13 +171,21 @@ function outcomeOf({ request, url, started, requestId }: Exchange, answer: Respo
 }
 
 /** The service to use: the matched one, or its fallback chain when it has no eligible origin. */
-function withFallback(state: RoutingState, first: ServiceRuntime, now: number): { service: ServiceRuntime; set: EligibleSet } {
+function withFallback(
+  state: RoutingState,
+  first: ServiceRuntime,
+  now: number,
+): { service: ServiceRuntime; set: EligibleSet } {
   const isEjected = (key: string) => passive.isEjected(key, now);
   let service = first;
   let set = eligible(service, now, isEjected, passive.generation);
   if (set.endpoints.length > 0) return { service, set };
   const seen = new Set([service.config.name]);
-  while (set.endpoints.length === 0 && service.config.fallback_service !== null && !seen.has(service.config.fallback_service)) {
+  while (
+    set.endpoints.length === 0 &&
+    service.config.fallback_service !== null &&
+    !seen.has(service.config.fallback_service)
+  ) {
     const next = state.services.get(service.config.fallback_service);
     if (!next) break;
     seen.add(next.config.name);
@@ -159,5 +199,9 @@ function withFallback(state: RoutingState, first: ServiceRuntime, now: number): 
 function reportEjections(env: MeshEnv, ctx: ExecutionContext): void {
   const batch = passive.drain();
   if (batch.length === 0) return;
-  ctx.waitUntil(registry(env).reportEjections(batch).catch((err: unknown) => console.error("ejection report failed", err)));
+  ctx.waitUntil(
+    registry(env)
+      .reportEjections(batch)
+      .catch((err: unknown) => console.error("ejection report failed", err)),
+  );
 }

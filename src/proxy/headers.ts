@@ -12,12 +12,19 @@ const HOP_BY_HOP = [
 ];
 
 /** Fields a client could use to spoof what the mesh saw or asserts; replaced by the mesh's own values. */
-const SPOOFABLE = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "forwarded", "x-mesh-identity"];
+const SPOOFABLE = [
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-real-ip",
+  "forwarded",
+  "x-mesh-identity",
+];
 
 /** Longest loop the mesh forwards: a request that would make a 6th hop is answered 508. */
 export const MAX_HOPS = 5;
 
-const REQUEST_ID = /^[A-Za-z0-9._:\-]{8,128}$/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /** The client's request id when it is well-formed (8–128 of `A-Z a-z 0-9 . _ : -`), else a new UUID. */
 export function requestIdOf(headers: Headers): string {
@@ -76,7 +83,14 @@ export function upstreamHeaders(incoming: Headers, facts: ForwardedFacts): Heade
 }
 
 /** Headers for the response to the client: hop-by-hop removed, the mesh's own fields added. */
-export function downstreamHeaders(upstream: Headers, originId: string, attempts: number, meshMs: number, upstreamMs: number, requestId: string): Headers {
+export function downstreamHeaders(
+  upstream: Headers,
+  originId: string,
+  attempts: number,
+  meshMs: number,
+  upstreamMs: number,
+  requestId: string,
+): Headers {
   const headers = stripHopByHop(new Headers(upstream));
   headers.set("x-mesh-origin", originId);
   headers.set("x-mesh-attempts", String(attempts));

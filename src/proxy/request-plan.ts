@@ -24,9 +24,11 @@ export function mayRetry(request: Request): boolean {
  * RETRY_BODY_MAX by its Content-Length; otherwise it streams, unretried.
  */
 export async function planBody(request: Request, wantRetries: boolean): Promise<PlannedBody> {
-  if (request.body === null || request.method === "GET" || request.method === "HEAD") return { body: null, replayable: true };
+  if (request.body === null || request.method === "GET" || request.method === "HEAD")
+    return { body: null, replayable: true };
   const length = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (wantRetries && Number.isFinite(length) && length <= RETRY_BODY_MAX) return { body: await request.arrayBuffer(), replayable: true };
+  if (wantRetries && Number.isFinite(length) && length <= RETRY_BODY_MAX)
+    return { body: await request.arrayBuffer(), replayable: true };
   return { body: request.body, replayable: false };
 }
 

@@ -45,7 +45,11 @@ export class RetryBudget {
   #bucket(service: string, now: number): { window: Window; i: number } {
     let window = this.#windows.get(service);
     if (!window) {
-      window = { seconds: new Array(WINDOW_S).fill(-Infinity), requests: new Array(WINDOW_S).fill(0), retries: new Array(WINDOW_S).fill(0) };
+      window = {
+        seconds: new Array(WINDOW_S).fill(-Infinity),
+        requests: new Array(WINDOW_S).fill(0),
+        retries: new Array(WINDOW_S).fill(0),
+      };
       this.#windows.set(service, window);
     }
     const second = Math.floor(now / 1000);

@@ -7,10 +7,19 @@ const key = new TextEncoder().encode(env.MESH_ADMIN_SECRET!);
 const app = createApp();
 
 /** Calls the app with a custom environment (auth settings differ per test). */
-async function call(vars: Record<string, string | undefined>, bearer: string | null, method = "GET", path = "/services") {
+async function call(
+  vars: Record<string, string | undefined>,
+  bearer: string | null,
+  method = "GET",
+  path = "/services",
+) {
   const headers: Record<string, string> = bearer === null ? {} : { authorization: `Bearer ${bearer}` };
   const res = await app.request(`/_mesh/api/v1${path}`, { method, headers }, { ...env, ...vars });
-  return { status: res.status, headers: res.headers, json: (await res.json()) as { error: { code: string; message: string } } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    json: (await res.json()) as { error: { code: string; message: string } },
+  };
 }
 
 describe("admin API authentication", () => {
@@ -22,7 +31,9 @@ describe("admin API authentication", () => {
   });
 
   it("rejects a token signed with another key", async () => {
-    const res = await api("GET", "/services", undefined, { token: await token("mesh:read", {}, "another-secret-that-is-long-enough-0123456789") });
+    const res = await api("GET", "/services", undefined, {
+      token: await token("mesh:read", {}, "another-secret-that-is-long-enough-0123456789"),
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');
   });
@@ -34,8 +45,14 @@ describe("admin API authentication", () => {
   });
 
   it("rejects an expired token and a token without exp", async () => {
-    const expired = await new SignJWT({ scope: "mesh:read" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime(Math.floor(Date.now() / 1000) - 3600).sign(key);
-    const noExp = await new SignJWT({ scope: "mesh:read" }).setProtectedHeader({ alg: "HS256" }).setIssuedAt().sign(key);
+    const expired = await new SignJWT({ scope: "mesh:read" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(key);
+    const noExp = await new SignJWT({ scope: "mesh:read" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuedAt()
+      .sign(key);
     const a = await api("GET", "/services", undefined, { token: expired });
     const b = await api("GET", "/services", undefined, { token: noExp });
     expect([a.status, b.status]).toEqual([401, 401]);
@@ -52,9 +69,13 @@ describe("admin API authentication", () => {
       return jwt.sign(key);
     };
     expect((await call(vars, await sign({ aud: "other", iss: vars.MESH_ADMIN_ISSUER }))).status).toBe(401);
-    expect((await call(vars, await sign({ aud: vars.MESH_ADMIN_AUDIENCE, iss: "https://evil.example.com" }))).status).toBe(401);
+    expect(
+      (await call(vars, await sign({ aud: vars.MESH_ADMIN_AUDIENCE, iss: "https://evil.example.com" }))).status,
+    ).toBe(401);
     expect((await call(vars, await sign({ iss: vars.MESH_ADMIN_ISSUER }))).status).toBe(401);
-    expect((await call(vars, await sign({ aud: vars.MESH_ADMIN_AUDIENCE, iss: vars.MESH_ADMIN_ISSUER }))).status).toBe(200);
+    expect((await call(vars, await sign({ aud: vars.MESH_ADMIN_AUDIENCE, iss: vars.MESH_ADMIN_ISSUER }))).status).toBe(
+      200,
+    );
   });
 
   it("answers 503 ERR_AUTH_NOT_CONFIGURED when no key is configured, whatever is sent", async () => {

@@ -47,7 +47,13 @@ describe("catalog, health and events", () => {
     expect(res.status).toBe(200);
     expect(res.json.openapi).toBe("3.1.0");
     expect(Object.keys(res.json.paths)).toEqual(
-      expect.arrayContaining(["/services", "/services/{name}", "/services/{name}/origins/{id}/heartbeat", "/catalog", "/events"]),
+      expect.arrayContaining([
+        "/services",
+        "/services/{name}",
+        "/services/{name}/origins/{id}/heartbeat",
+        "/catalog",
+        "/events",
+      ]),
     );
     expect(res.json.components.schemas.ServiceInput.properties.retries).toBeDefined();
   });

@@ -11,8 +11,21 @@ describe("origins API", () => {
     expect(res.json).toMatchObject({
       id: "users-1",
       url: "https://users-1.example.com:8443/base",
-      weight: 1, zone: null, tags: [], metadata: {}, enabled: true, drain: false, ttl_s: null,
-      health: { status: "unknown", last_check: null, last_error: null, consecutive_successes: 0, consecutive_failures: 0, ejected_until: null },
+      weight: 1,
+      zone: null,
+      tags: [],
+      metadata: {},
+      enabled: true,
+      drain: false,
+      ttl_s: null,
+      health: {
+        status: "unknown",
+        last_check: null,
+        last_error: null,
+        consecutive_successes: 0,
+        consecutive_failures: 0,
+        ejected_until: null,
+      },
     });
     expect(Date.parse(res.json.health.since)).not.toBeNaN();
     const second = await api("POST", "/services/users/origins", { url: "https://users-2.example.com" });
@@ -21,10 +34,22 @@ describe("origins API", () => {
 
   it("creates (201) then replaces (200) an origin under a client-chosen id", async () => {
     await svc("cart");
-    const body = { url: "https://cart.example.com", weight: 5, zone: "eu-west", tags: ["v2"], metadata: { build: "42" } };
+    const body = {
+      url: "https://cart.example.com",
+      weight: 5,
+      zone: "eu-west",
+      tags: ["v2"],
+      metadata: { build: "42" },
+    };
     const first = await api("PUT", "/services/cart/origins/cart-a", body);
     expect(first.status).toBe(201);
-    expect(first.json).toMatchObject({ id: "cart-a", weight: 5, zone: "eu-west", tags: ["v2"], metadata: { build: "42" } });
+    expect(first.json).toMatchObject({
+      id: "cart-a",
+      weight: 5,
+      zone: "eu-west",
+      tags: ["v2"],
+      metadata: { build: "42" },
+    });
     const again = await api("PUT", "/services/cart/origins/cart-a", { ...body, weight: 7 });
     expect(again.status).toBe(200);
     expect(again.json.weight).toBe(7);
@@ -42,7 +67,12 @@ describe("origins API", () => {
     expect(disabled.json.health.status).toBe("disabled");
     const events = await api("GET", "/events?service=pay");
     expect(events.json.events.map((e: { to: string }) => e.to)).toEqual(["disabled", "draining"]);
-    expect(events.json.events[0]).toMatchObject({ service: "pay", origin: "p1", from: "draining", reason: "admin: disabled" });
+    expect(events.json.events[0]).toMatchObject({
+      service: "pay",
+      origin: "p1",
+      from: "draining",
+      reason: "admin: disabled",
+    });
   });
 
   it("deletes an origin (204) and answers 404 for missing services and origins", async () => {
@@ -63,7 +93,9 @@ describe("origins API", () => {
     const hb = await api("PUT", "/services/leased/origins/l1/heartbeat", undefined, { scope: "mesh:heartbeat" });
     expect(hb.status).toBe(200);
     expect(hb.json).toMatchObject({ id: "l1", ttl_s: 30 });
-    expect((await api("PUT", "/services/leased/origins/zz/heartbeat", undefined, { scope: "mesh:heartbeat" })).status).toBe(404);
+    expect(
+      (await api("PUT", "/services/leased/origins/zz/heartbeat", undefined, { scope: "mesh:heartbeat" })).status,
+    ).toBe(404);
   });
 
   it("deleting a service removes its origins", async () => {
@@ -76,7 +108,12 @@ describe("origins API", () => {
 
   it("refuses private origin addresses with 422 ERR_ORIGIN_NOT_ALLOWED", async () => {
     await svc("ssrf");
-    for (const url of ["http://169.254.169.254", "http://127.1:8080", "http://[::ffff:127.0.0.1]", "http://10.0.0.7:8443"]) {
+    for (const url of [
+      "http://169.254.169.254",
+      "http://127.1:8080",
+      "http://[::ffff:127.0.0.1]",
+      "http://10.0.0.7:8443",
+    ]) {
       const res = await api("POST", "/services/ssrf/origins", { url });
       expect(res.status, url).toBe(422);
       expect(res.json.error.code).toBe("ERR_ORIGIN_NOT_ALLOWED");

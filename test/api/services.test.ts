@@ -11,16 +11,29 @@ describe("services API", () => {
       routes: [{ host: "api.example.com", path_prefix: "/users" }],
       ...SPEC_SERVICE_DEFAULTS,
     });
-    const replaced = await api("PUT", "/services/users", { ...SERVICE, load_balancer: { policy: "ewma" }, health_check: null });
+    const replaced = await api("PUT", "/services/users", {
+      ...SERVICE,
+      load_balancer: { policy: "ewma" },
+      health_check: null,
+    });
     expect(replaced.status).toBe(200);
     expect(replaced.json.load_balancer).toEqual({ policy: "ewma", hash_on: null });
     expect(replaced.json.health_check).toBeNull();
   });
 
   it("fills nested defaults when only some nested fields are given", async () => {
-    const res = await api("PUT", "/services/orders", { ...SERVICE, retries: { attempts: 0 }, health_check: { path: "/ready" } });
+    const res = await api("PUT", "/services/orders", {
+      ...SERVICE,
+      retries: { attempts: 0 },
+      health_check: { path: "/ready" },
+    });
     expect(res.status).toBe(201);
-    expect(res.json.retries).toEqual({ attempts: 0, per_try_timeout_ms: 5000, retry_on: ["connect-failure", "timeout", "5xx"], budget_ratio: 0.2 });
+    expect(res.json.retries).toEqual({
+      attempts: 0,
+      per_try_timeout_ms: 5000,
+      retry_on: ["connect-failure", "timeout", "5xx"],
+      budget_ratio: 0.2,
+    });
     expect(res.json.health_check.path).toBe("/ready");
     expect(res.json.health_check.interval_s).toBe(10);
   });

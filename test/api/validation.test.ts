@@ -108,7 +108,10 @@ describe("admin API validation", () => {
   });
 
   it("rejects a body that is not JSON", async () => {
-    const res = await api("PUT", "/services/v", undefined, { raw: "routes=/x", contentType: "application/x-www-form-urlencoded" });
+    const res = await api("PUT", "/services/v", undefined, {
+      raw: "routes=/x",
+      contentType: "application/x-www-form-urlencoded",
+    });
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe("ERR_VALIDATION");
   });

@@ -42,7 +42,11 @@ describe("verifyAdminToken with MESH_ADMIN_SECRET (HS256)", () => {
 
   it.each([
     ["garbage", async () => "not-a-jwt", /malformed/],
-    ["a token signed with another secret", () => mint({ scope: "mesh:read" }, { secret: "another-secret-0123456789-0123456789-xyz" }), /signature invalid/],
+    [
+      "a token signed with another secret",
+      () => mint({ scope: "mesh:read" }, { secret: "another-secret-0123456789-0123456789-xyz" }),
+      /signature invalid/,
+    ],
     ["HS512 with the right secret", () => mint({ scope: "mesh:read" }, { alg: "HS512" }), /algorithm not allowed/],
     ["a token without exp", () => mint({ scope: "mesh:read" }, { exp: false }), /no exp claim/],
     [
@@ -99,7 +103,10 @@ describe("verifyAdminToken with MESH_ADMIN_SECRET (HS256)", () => {
 
   it("refuses every token when no key is configured (503, never open)", async () => {
     const token = await mint({ scope: "mesh:read mesh:write" });
-    for (const e of [{ ...meshEnv, MESH_ADMIN_SECRET: undefined }, { ...meshEnv, MESH_ADMIN_SECRET: "  " }]) {
+    for (const e of [
+      { ...meshEnv, MESH_ADMIN_SECRET: undefined },
+      { ...meshEnv, MESH_ADMIN_SECRET: "  " },
+    ]) {
       const err = await rejection(verifyAdminToken(token, e));
       expect(err.code).toBe("ERR_AUTH_NOT_CONFIGURED");
     }
@@ -146,7 +153,9 @@ describe("verifyAdminToken with MESH_ADMIN_JWKS_URL", () => {
     const url = "https://idp.example.com/hs/jwks.json";
     const { jwk } = await keyPair("ES256", "k1");
     await serveJwks(url, [jwk]);
-    const err = await rejection(verifyAdminToken(await mint({ scope: "mesh:write" }), { ...meshEnv, MESH_ADMIN_JWKS_URL: url }));
+    const err = await rejection(
+      verifyAdminToken(await mint({ scope: "mesh:write" }), { ...meshEnv, MESH_ADMIN_JWKS_URL: url }),
+    );
     expect(err.code).toBe("ERR_UNAUTHENTICATED");
     expect(err.message).toMatch(/algorithm not allowed/);
   });
@@ -156,7 +165,9 @@ describe("verifyAdminToken with MESH_ADMIN_JWKS_URL", () => {
     const served = await keyPair("ES256", "served");
     const stranger = await keyPair("ES256", "stranger");
     await serveJwks(url, [served.jwk]);
-    const err = await rejection(verifyAdminToken(await stranger.sign({ scope: "mesh:write" }), { ...meshEnv, MESH_ADMIN_JWKS_URL: url }));
+    const err = await rejection(
+      verifyAdminToken(await stranger.sign({ scope: "mesh:write" }), { ...meshEnv, MESH_ADMIN_JWKS_URL: url }),
+    );
     expect(err.code).toBe("ERR_UNAUTHENTICATED");
   });
 
@@ -165,7 +176,9 @@ describe("verifyAdminToken with MESH_ADMIN_JWKS_URL", () => {
     const real = await keyPair("ES256", "same-kid");
     const forger = await keyPair("ES256", "same-kid");
     await serveJwks(url, [real.jwk]);
-    const err = await rejection(verifyAdminToken(await forger.sign({ scope: "mesh:write" }), { ...meshEnv, MESH_ADMIN_JWKS_URL: url }));
+    const err = await rejection(
+      verifyAdminToken(await forger.sign({ scope: "mesh:write" }), { ...meshEnv, MESH_ADMIN_JWKS_URL: url }),
+    );
     expect(err.code).toBe("ERR_UNAUTHENTICATED");
     expect(err.message).toMatch(/signature invalid/);
   });
@@ -174,7 +187,9 @@ describe("verifyAdminToken with MESH_ADMIN_JWKS_URL", () => {
     const url = "https://idp.example.com/down/jwks.json";
     const { sign } = await keyPair("ES256", "k1");
     await serveJwks(url, [], 500);
-    const err = await rejection(verifyAdminToken(await sign({ scope: "mesh:read" }), { ...meshEnv, MESH_ADMIN_JWKS_URL: url }));
+    const err = await rejection(
+      verifyAdminToken(await sign({ scope: "mesh:read" }), { ...meshEnv, MESH_ADMIN_JWKS_URL: url }),
+    );
     expect(err.code).toBe("ERR_AUTH_NOT_CONFIGURED");
     expect(err.status).toBe(503);
   });

@@ -13,7 +13,12 @@ const NOW = Date.UTC(2026, 10, 28, 10, 0, 0);
 describe("identity assertions", () => {
   it.each(["EdDSA", "ES256"] as const)("signs a %s assertion that verifies against publicJwks", async (alg) => {
     const env = { MESH_SIGNING_KEY: await privateJwk(alg) };
-    const jwt = await createIdentitySigner(env)!.sign({ service: "users", requestId: "req-42", subject: "alice", now: NOW });
+    const jwt = await createIdentitySigner(env)!.sign({
+      service: "users",
+      requestId: "req-42",
+      subject: "alice",
+      now: NOW,
+    });
     const jwks = await publicJwks(env);
     const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(jwks), {
       issuer: "flaremesh",
@@ -59,7 +64,11 @@ describe("identity assertions", () => {
 
   it.each([
     ["not JSON", "{nope", /not JSON/],
-    ["a public key only", JSON.stringify({ kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" }), /no private part/],
+    [
+      "a public key only",
+      JSON.stringify({ kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" }),
+      /no private part/,
+    ],
     ["an RSA key", JSON.stringify({ kty: "RSA", n: "x", e: "AQAB", d: "y" }), /Ed25519.*P-256/],
   ])("reports a clear ERR_INTERNAL for a key that is %s", async (_name, key, message) => {
     const env = { MESH_SIGNING_KEY: key };

@@ -14,14 +14,20 @@ const app = new Hono<AppEnv>();
 app.use("/api/*", adminAuth());
 app.get("/api/services", requireScope("read"), (c) => c.json({ services: [], subject: c.get("principal").subject }));
 app.put("/api/services/:name", requireScope("write"), (c) => c.json({ name: c.req.param("name") }));
-app.put("/api/services/:name/origins/:id/heartbeat", requireScopeFor(), (c) => c.json({ renewed: c.req.param("name") }));
+app.put("/api/services/:name/origins/:id/heartbeat", requireScopeFor(), (c) =>
+  c.json({ renewed: c.req.param("name") }),
+);
 app.onError((err) => {
   const e = err instanceof MeshError ? err : new MeshError("ERR_INTERNAL", "internal error");
   return errorResponse(e, "req-1", authChallenge(e));
 });
 
 const token = (claims: Record<string, unknown>, secret = meshEnv.MESH_ADMIN_SECRET!) =>
-  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setExpirationTime("5m").sign(new TextEncoder().encode(secret));
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuedAt()
+    .setExpirationTime("5m")
+    .sign(new TextEncoder().encode(secret));
 
 async function call(method: string, path: string, authorization?: string, e: Partial<MeshEnv> = meshEnv) {
   const headers = authorization === undefined ? undefined : { Authorization: authorization };
@@ -31,7 +37,11 @@ async function call(method: string, path: string, authorization?: string, e: Par
 
 describe("adminAuth", () => {
   it("answers 200 for a token with the needed scope", async () => {
-    const { res, body } = await call("GET", "/api/services", `Bearer ${await token({ scope: "mesh:read", sub: "alice" })}`);
+    const { res, body } = await call(
+      "GET",
+      "/api/services",
+      `Bearer ${await token({ scope: "mesh:read", sub: "alice" })}`,
+    );
     expect(res.status).toBe(200);
     expect(body).toEqual({ services: [], subject: "alice" });
   });

@@ -32,13 +32,33 @@ describe("authorize", () => {
     ["a write token may write", principal("mesh:write"), write, "ok"],
     ["a write token does not imply read", principal("mesh:write"), read, "ERR_FORBIDDEN"],
     ["a write token may heartbeat any service", principal("mesh:write"), beat("users"), "ok"],
-    ["a write token with svc may still heartbeat other services", principal("mesh:write", "users"), beat("billing"), "ok"],
+    [
+      "a write token with svc may still heartbeat other services",
+      principal("mesh:write", "users"),
+      beat("billing"),
+      "ok",
+    ],
     ["a heartbeat token may heartbeat", principal("mesh:heartbeat"), beat("users"), "ok"],
     ["a heartbeat token may not write", principal("mesh:heartbeat"), write, "ERR_FORBIDDEN"],
-    ["a heartbeat token with svc may not write its own service", principal("mesh:heartbeat", "users"), write, "ERR_FORBIDDEN"],
+    [
+      "a heartbeat token with svc may not write its own service",
+      principal("mesh:heartbeat", "users"),
+      write,
+      "ERR_FORBIDDEN",
+    ],
     ["a heartbeat token may not read", principal("mesh:heartbeat"), read, "ERR_FORBIDDEN"],
-    ["a heartbeat token with svc may heartbeat that service", principal("mesh:heartbeat", "users"), beat("users"), "ok"],
-    ["a heartbeat token with svc may not heartbeat another service", principal("mesh:heartbeat", "users"), beat("billing"), "ERR_FORBIDDEN"],
+    [
+      "a heartbeat token with svc may heartbeat that service",
+      principal("mesh:heartbeat", "users"),
+      beat("users"),
+      "ok",
+    ],
+    [
+      "a heartbeat token with svc may not heartbeat another service",
+      principal("mesh:heartbeat", "users"),
+      beat("billing"),
+      "ERR_FORBIDDEN",
+    ],
     ["a token without scopes may do nothing", principal(""), read, "ERR_FORBIDDEN"],
     ["scope names match exactly", principal("mesh:writer mesh:read:all"), write, "ERR_FORBIDDEN"],
   ])("%s", (_name, p, need, expected) => {
@@ -57,7 +77,10 @@ describe("needFor", () => {
     expect(needFor("GET", "/_mesh/api/v1/services")).toEqual({ kind: "read" });
     expect(needFor("HEAD", "/_mesh/api/v1/catalog")).toEqual({ kind: "read" });
     expect(needFor("PUT", "/_mesh/api/v1/services/users")).toEqual({ kind: "write" });
-    expect(needFor("PUT", "/_mesh/api/v1/services/users/origins/u1/heartbeat")).toEqual({ kind: "heartbeat", service: "users" });
+    expect(needFor("PUT", "/_mesh/api/v1/services/users/origins/u1/heartbeat")).toEqual({
+      kind: "heartbeat",
+      service: "users",
+    });
     expect(needFor("DELETE", "/_mesh/api/v1/services/users/origins/u1/heartbeat")).toEqual({ kind: "write" });
   });
 });

@@ -57,7 +57,10 @@ describe("peak-EWMA balancer", () => {
   it("splits traffic about evenly between equally fast origins, busy or idle", () => {
     // Every 5 ms with 10 ms replies keeps requests overlapping; every 20 ms with 5 ms replies
     // never does, and peers faster than the default RTT must not starve a newcomer.
-    for (const [everyMs, ms] of [[5, 10], [20, 5]] as const) {
+    for (const [everyMs, ms] of [
+      [5, 10],
+      [20, 5],
+    ] as const) {
       const share = new Simulation(() => ok(ms), everyMs).run(30_000);
       for (const id of ["a", "b", "c"]) expect(share[id]).toBeCloseTo(1 / 3, 1);
     }
@@ -92,12 +95,18 @@ describe("peak-EWMA balancer", () => {
 
   it("prefers the origin with the lower latency per unit of weight", () => {
     const load = new LoadStats();
-    for (const [id, ms] of [["a", 20], ["b", 30]] as const) {
+    for (const [id, ms] of [
+      ["a", 20],
+      ["b", 30],
+    ] as const) {
       load.begin(id, T0);
       load.end(id, T0 + ms, ms, false);
     }
     const ewma = peakEwma(load);
-    const endpoints = [{ id: "a", weight: 1 }, { id: "b", weight: 2 }];
+    const endpoints = [
+      { id: "a", weight: 1 },
+      { id: "b", weight: 2 },
+    ];
     const rng = seededRng(3);
     const picks = Array.from({ length: 100 }, () => ewma.pick(endpoints, { rng, now: T0 + 50 })!.id);
     expect(picks.every((id) => id === "b")).toBe(true);

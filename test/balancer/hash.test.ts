@@ -5,8 +5,7 @@ import { seededRng } from "../helpers/rng";
 import { expectShares } from "./shares";
 
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `client-${i}`);
-const origins = (n: number): Endpoint[] =>
-  Array.from({ length: n }, (_, i) => ({ id: `origin-${i}`, weight: 1 }));
+const origins = (n: number): Endpoint[] => Array.from({ length: n }, (_, i) => ({ id: `origin-${i}`, weight: 1 }));
 
 /** Where each key lands with a fresh balancer. */
 function assign(endpoints: readonly Endpoint[]): string[] {
@@ -31,7 +30,11 @@ describe("consistent hash (Maglev)", () => {
   });
 
   it("spreads 10k keys in proportion to weight", () => {
-    const endpoints = [{ id: "a", weight: 5 }, { id: "b", weight: 3 }, { id: "c", weight: 2 }];
+    const endpoints = [
+      { id: "a", weight: 5 },
+      { id: "b", weight: 3 },
+      { id: "c", weight: 2 },
+    ];
     expectShares(assign(endpoints), { a: 5, b: 3, c: 2 });
   });
 
@@ -54,11 +57,11 @@ describe("consistent hash (Maglev)", () => {
   it("falls back to weighted random when the request has no key", () => {
     const balancer = consistentHash();
     const rng = seededRng(9);
-    const endpoints = [{ id: "a", weight: 3 }, { id: "b", weight: 1 }];
-    const landed = Array.from(
-      { length: 10_000 },
-      () => balancer.pick(endpoints, { rng, now: 0, hashKey: null })!.id,
-    );
+    const endpoints = [
+      { id: "a", weight: 3 },
+      { id: "b", weight: 1 },
+    ];
+    const landed = Array.from({ length: 10_000 }, () => balancer.pick(endpoints, { rng, now: 0, hashKey: null })!.id);
     expectShares(landed, { a: 3, b: 1 });
   });
 });

@@ -18,7 +18,11 @@ function countPicks(load: LoadStats, endpoints: { id: string; weight: number }[]
 
 describe("least request (power of two choices)", () => {
   it("splits 10k picks in proportion to weight when nothing is in flight", () => {
-    const endpoints = [{ id: "a", weight: 5 }, { id: "b", weight: 3 }, { id: "c", weight: 2 }];
+    const endpoints = [
+      { id: "a", weight: 5 },
+      { id: "b", weight: 3 },
+      { id: "c", weight: 2 },
+    ];
     const balancer = leastRequest(new LoadStats());
     const rng = seededRng(11);
     const picked = Array.from({ length: 10_000 }, () => balancer.pick(endpoints, { rng, now: T0 })!.id);
@@ -28,7 +32,14 @@ describe("least request (power of two choices)", () => {
   it("sends every request to the idle one of two origins", () => {
     const load = new LoadStats();
     load.begin("busy", T0);
-    const counts = countPicks(load, [{ id: "busy", weight: 1 }, { id: "idle", weight: 1 }], 1_000);
+    const counts = countPicks(
+      load,
+      [
+        { id: "busy", weight: 1 },
+        { id: "idle", weight: 1 },
+      ],
+      1_000,
+    );
     expect(counts).toEqual({ busy: 0, idle: 1_000 });
   });
 
@@ -36,7 +47,11 @@ describe("least request (power of two choices)", () => {
     const load = new LoadStats();
     for (let i = 0; i < 5; i++) load.begin("a", T0);
     load.begin("b", T0);
-    const counts = countPicks(load, ["a", "b", "c"].map((id) => ({ id, weight: 1 })), 3_000);
+    const counts = countPicks(
+      load,
+      ["a", "b", "c"].map((id) => ({ id, weight: 1 })),
+      3_000,
+    );
     expect(counts.a).toBe(0);
     expect(counts.c!).toBeGreaterThan(counts.b! * 1.5);
   });
@@ -47,7 +62,14 @@ describe("least request (power of two choices)", () => {
     load.begin("big", T0);
     load.begin("small", T0);
     // big has 2 in flight for weight 4 (0.5 each), small 1 for weight 1.
-    const counts = countPicks(load, [{ id: "big", weight: 4 }, { id: "small", weight: 1 }], 1_000);
+    const counts = countPicks(
+      load,
+      [
+        { id: "big", weight: 4 },
+        { id: "small", weight: 1 },
+      ],
+      1_000,
+    );
     expect(counts).toEqual({ big: 1_000, small: 0 });
   });
 });
@@ -75,7 +97,8 @@ describe("power of two choices on large lists", () => {
           const fast = replay();
           const reference = replay();
           // The same array every time, as eligible() hands it out: sums are computed once.
-          for (let i = 0; i < 10; i++) expect(p2c(endpoints, fast, score)).toBe(referenceP2c(endpoints, reference, score));
+          for (let i = 0; i < 10; i++)
+            expect(p2c(endpoints, fast, score)).toBe(referenceP2c(endpoints, reference, score));
         },
       ),
       { numRuns: 500 },

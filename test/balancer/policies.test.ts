@@ -10,9 +10,7 @@ describe.each(POLICIES)("%s", (policy) => {
   const pickMany = (endpoints: Endpoint[], n = 500) => {
     const balancer = createBalancer(policy, new LoadStats());
     const rng = seededRng(3);
-    return Array.from({ length: n }, (_, i) =>
-      balancer.pick(endpoints, { rng, now: T0 + i, hashKey: `k${i}` }),
-    );
+    return Array.from({ length: n }, (_, i) => balancer.pick(endpoints, { rng, now: T0 + i, hashKey: `k${i}` }));
   };
 
   it("never picks an origin with weight 0 or below", () => {
@@ -31,7 +29,10 @@ describe.each(POLICIES)("%s", (policy) => {
   });
 
   it("returns undefined when every origin has weight 0", () => {
-    const zeros = [{ id: "a", weight: 0 }, { id: "b", weight: 0 }];
+    const zeros = [
+      { id: "a", weight: 0 },
+      { id: "b", weight: 0 },
+    ];
     expect(pickMany(zeros, 3)).toEqual([undefined, undefined, undefined]);
   });
 
@@ -44,11 +45,7 @@ describe.each(POLICIES)("%s", (policy) => {
 const endpointsArb = fc.array(
   fc.record({
     id: fc.oneof(fc.constantFrom("a", "b", "c", "d"), fc.string({ maxLength: 4 })),
-    weight: fc.oneof(
-      fc.constant(0),
-      fc.integer({ min: -3, max: 1000 }),
-      fc.double({ min: 0, max: 1000, noNaN: true }),
-    ),
+    weight: fc.oneof(fc.constant(0), fc.integer({ min: -3, max: 1000 }), fc.double({ min: 0, max: 1000, noNaN: true })),
   }),
   { maxLength: 12 },
 );

@@ -21,7 +21,10 @@ describe("weighted random", () => {
 
   it("uses exactly one random draw per pick", () => {
     let draws = 0;
-    const rng = () => (draws++, 0.7);
+    const rng = () => {
+      draws++;
+      return 0.7;
+    };
     weightedRandom().pick(ENDPOINTS, { rng, now: 0 });
     expect(draws).toBe(1);
   });
@@ -39,12 +42,21 @@ describe("weighted random on large lists", () => {
   it("draws exactly what subtracting weights in turn draws, for integer weights", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ id: fc.string({ maxLength: 3 }), weight: fc.oneof(fc.integer({ min: -1, max: 4 }), fc.integer({ min: -3, max: 1000 })) }), { maxLength: 40 }),
+        fc.array(
+          fc.record({
+            id: fc.string({ maxLength: 3 }),
+            weight: fc.oneof(fc.integer({ min: -1, max: 4 }), fc.integer({ min: -3, max: 1000 })),
+          }),
+          { maxLength: 40 },
+        ),
         // Small fractions land exactly on the boundaries between small integer weights.
-        fc.array(fc.oneof(
-          fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
-          fc.integer({ min: 1, max: 12 }).chain((d) => fc.integer({ min: 0, max: d - 1 }).map((k) => k / d)),
-        ), { minLength: 1, maxLength: 10 }),
+        fc.array(
+          fc.oneof(
+            fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+            fc.integer({ min: 1, max: 12 }).chain((d) => fc.integer({ min: 0, max: d - 1 }).map((k) => k / d)),
+          ),
+          { minLength: 1, maxLength: 10 },
+        ),
         (endpoints, draws) => {
           // The same array again and again, as eligible() hands it out: sums are computed once.
           for (const u of draws) expect(weightedPick(endpoints, u)).toBe(referenceWeightedPick(endpoints, u));
@@ -55,7 +67,11 @@ describe("weighted random on large lists", () => {
   });
 
   it("maps a draw just below 1 onto the last origin with weight", () => {
-    const endpoints = [{ id: "a", weight: 1 }, { id: "b", weight: 2 }, { id: "z", weight: 0 }];
+    const endpoints = [
+      { id: "a", weight: 1 },
+      { id: "b", weight: 2 },
+      { id: "z", weight: 0 },
+    ];
     expect(weightedPick(endpoints, 1 - Number.EPSILON / 2)?.id).toBe("b");
   });
 
@@ -63,7 +79,9 @@ describe("weighted random on large lists", () => {
     const endpoints = Array.from({ length: 10_000 }, (_, i) => ({ id: `o${i}`, weight: i < 5_000 ? 3 : 1 }));
     const balancer = weightedRandom();
     const rng = seededRng(5);
-    const heavy = Array.from({ length: 20_000 }, () => balancer.pick(endpoints, { rng, now: 0 })!.id).filter((id) => Number(id.slice(1)) < 5_000);
+    const heavy = Array.from({ length: 20_000 }, () => balancer.pick(endpoints, { rng, now: 0 })!.id).filter(
+      (id) => Number(id.slice(1)) < 5_000,
+    );
     expect(heavy.length / 20_000).toBeCloseTo(0.75, 1);
   });
 });

@@ -72,8 +72,15 @@ describe("smooth weighted round robin on large and changing lists", () => {
     fc.record({ kind: fc.constant("pick" as const), times: fc.integer({ min: 1, max: 8 }) }),
     fc.record({ kind: fc.constant("refresh" as const) }),
     fc.record({ kind: fc.constant("reweigh" as const), at: fc.nat(), weight: weightArb }),
-    fc.record({ kind: fc.constant("retry" as const), drop: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }), times: fc.integer({ min: 1, max: 3 }) }),
-    fc.record({ kind: fc.constant("members" as const), members: fc.array(fc.option(weightArb, { nil: null }), { minLength: 12, maxLength: 12 }) }),
+    fc.record({
+      kind: fc.constant("retry" as const),
+      drop: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
+      times: fc.integer({ min: 1, max: 3 }),
+    }),
+    fc.record({
+      kind: fc.constant("members" as const),
+      members: fc.array(fc.option(weightArb, { nil: null }), { minLength: 12, maxLength: 12 }),
+    }),
     fc.record({ kind: fc.constant("reverse" as const) }),
   );
   type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
@@ -94,7 +101,8 @@ describe("smooth weighted round robin on large and changing lists", () => {
           current = current.map((e) => ({ ...e }));
           break;
         case "reweigh":
-          if (current.length > 0) current = current.map((e, i) => (i === op.at % current.length ? { ...e, weight: op.weight } : e));
+          if (current.length > 0)
+            current = current.map((e, i) => (i === op.at % current.length ? { ...e, weight: op.weight } : e));
           break;
         case "retry": {
           const untried = current.filter((_, i) => !op.drop.some((d) => d % current.length === i));
@@ -114,22 +122,30 @@ describe("smooth weighted round robin on large and changing lists", () => {
 
   it("with equal weights is plain rotation in list order, as nginx's own algorithm is", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 120 }), (n, weight, count) => {
-        const endpoints = Array.from({ length: n }, (_, i) => ({ id: `o${i}`, weight }));
-        const reference = referenceRoundRobin();
-        const rr = roundRobin();
-        for (let i = 0; i < count; i++) {
-          expect(reference.pick(endpoints, input)?.id).toBe(`o${i % n}`);
-          expect(rr.pick(endpoints, input)?.id).toBe(`o${i % n}`);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 1, max: 120 }),
+        (n, weight, count) => {
+          const endpoints = Array.from({ length: n }, (_, i) => ({ id: `o${i}`, weight }));
+          const reference = referenceRoundRobin();
+          const rr = roundRobin();
+          for (let i = 0; i < count; i++) {
+            expect(reference.pick(endpoints, input)?.id).toBe(`o${i % n}`);
+            expect(rr.pick(endpoints, input)?.id).toBe(`o${i % n}`);
+          }
+        },
+      ),
     );
   });
 
   it("picks exactly what nginx's algorithm picks through refreshes, weight changes, retries and membership changes", () => {
     fc.assert(
       fc.property(fc.array(weightArb, { maxLength: 12 }), fc.array(opArb, { maxLength: 25 }), (weights, ops) => {
-        follow(weights.map((weight, i) => ({ id: `o${i}`, weight })), ops);
+        follow(
+          weights.map((weight, i) => ({ id: `o${i}`, weight })),
+          ops,
+        );
       }),
       { numRuns: 500 },
     );
@@ -161,7 +177,10 @@ describe("smooth weighted round robin on large and changing lists", () => {
   });
 
   describe(`above ${EXACT_MAX_WEIGHTS} distinct weights (earliest deadline first)`, () => {
-    const distinct = fc.uniqueArray(fc.integer({ min: 1, max: 200 }), { minLength: EXACT_MAX_WEIGHTS + 1, maxLength: 60 });
+    const distinct = fc.uniqueArray(fc.integer({ min: 1, max: 200 }), {
+      minLength: EXACT_MAX_WEIGHTS + 1,
+      maxLength: 60,
+    });
 
     it("still gives each origin exactly its weight in picks per cycle of sum(weights)", () => {
       fc.assert(

@@ -48,7 +48,9 @@ describe("admin API", () => {
     const expired = await mesh.token("mesh:read", { exp: Math.floor(Date.now() / 1000) - 60 });
     const forged = (await mesh.token("mesh:read")).replace(/.{4}$/, "AAAA");
     for (const token of [expired, forged]) {
-      const res = await fetchWithTimeout(`${mesh.url}/_mesh/api/v1/services`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetchWithTimeout(`${mesh.url}/_mesh/api/v1/services`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
     }
@@ -56,7 +58,11 @@ describe("admin API", () => {
 
   it("answers 403 ERR_FORBIDDEN when the token lacks the scope", async () => {
     expectError(await mesh.admin("GET", "/services", undefined, "mesh:heartbeat"), 403, "ERR_FORBIDDEN");
-    expectError(await mesh.admin("PUT", "/services/users", { routes: [{ path_prefix: "/users" }] }, "mesh:read"), 403, "ERR_FORBIDDEN");
+    expectError(
+      await mesh.admin("PUT", "/services/users", { routes: [{ path_prefix: "/users" }] }, "mesh:read"),
+      403,
+      "ERR_FORBIDDEN",
+    );
   });
 
   it("creates a service with every SPEC default filled in (201), then replaces it (200)", async () => {
@@ -69,7 +75,10 @@ describe("admin API", () => {
     });
     expect(created.json.routes[0].host ?? null).toBeNull();
 
-    const replaced = await mesh.admin("PUT", "/services/users", { routes: [{ path_prefix: "/users" }], timeout_ms: 9000 });
+    const replaced = await mesh.admin("PUT", "/services/users", {
+      routes: [{ path_prefix: "/users" }],
+      timeout_ms: 9000,
+    });
     expect(replaced.status).toBe(200);
     expect(replaced.json.timeout_ms).toBe(9000);
 
@@ -83,7 +92,15 @@ describe("admin API", () => {
     expect(res.status).toBe(201);
     expect(res.json.id).toMatch(NAME);
     expect(base(res.json.url)).toBe(a.url);
-    expect(res.json).toMatchObject({ weight: 1, zone: null, tags: [], metadata: {}, enabled: true, drain: false, ttl_s: null });
+    expect(res.json).toMatchObject({
+      weight: 1,
+      zone: null,
+      tags: [],
+      metadata: {},
+      enabled: true,
+      drain: false,
+      ttl_s: null,
+    });
     expect(res.json.health.status).toBe("unknown");
     firstId = res.json.id;
   });
@@ -151,12 +168,17 @@ describe("admin API", () => {
       async () => {
         const res = await mesh.admin("GET", "/events?service=users&limit=10");
         expect(res.status).toBe(200);
-        return res.json.events.find((e: { origin: string; to: string }) => e.origin === "users-2" && e.to === "disabled") ? res.json.events : null;
+        return res.json.events.find(
+          (e: { origin: string; to: string }) => e.origin === "users-2" && e.to === "disabled",
+        )
+          ? res.json.events
+          : null;
       },
       { timeoutMs: 5_000, what: "an event for the disabled origin" },
     );
     expect(events.length).toBeLessThanOrEqual(10);
-    for (const event of events) expect(Object.keys(event)).toEqual(expect.arrayContaining(["at", "service", "origin", "from", "to", "reason"]));
+    for (const event of events)
+      expect(Object.keys(event)).toEqual(expect.arrayContaining(["at", "service", "origin", "from", "to", "reason"]));
     const times = events.map((e: { at: string }) => Date.parse(e.at));
     expect(times).toEqual([...times].sort((x, y) => y - x));
   });
@@ -176,7 +198,11 @@ describe("admin API", () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).error.code).toBe("ERR_VALIDATION");
-    expectError(await mesh.admin("PUT", "/services/Bad_Name", { routes: [{ path_prefix: "/" }] }), 400, "ERR_VALIDATION");
+    expectError(
+      await mesh.admin("PUT", "/services/Bad_Name", { routes: [{ path_prefix: "/" }] }),
+      400,
+      "ERR_VALIDATION",
+    );
   });
 
   it("answers 404 ERR_NOT_FOUND for origins of a service that does not exist", async () => {

@@ -11,7 +11,16 @@ import { startOrigin, type Origin } from "./harness/origin";
 // against the real Worker and real origins with 1-second health checks.
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", "artifacts");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 let mesh: Mesh;
 let browser: Browser;
@@ -20,21 +29,39 @@ let sending = true;
 let load: Promise<void> = Promise.resolve();
 
 beforeAll(async () => {
-  [mesh, ...origins] = await Promise.all([startMesh(), ...["shop-a", "shop-b", "search-a"].map((name) => startOrigin({ name }))]);
+  [mesh, ...origins] = await Promise.all([
+    startMesh(),
+    ...["shop-a", "shop-b", "search-a"].map((name) => startOrigin({ name })),
+  ]);
   const checks = { interval_s: 1, timeout_ms: 500, healthy_threshold: 1, unhealthy_threshold: 2 };
   // Passive ejection is switched off for "shop": the test watches the active checks mark a dead origin unhealthy.
-  const shop = { routes: [{ path_prefix: "/shop" }], health_check: checks, outlier_detection: { consecutive_failures: 1000 } };
+  const shop = {
+    routes: [{ path_prefix: "/shop" }],
+    health_check: checks,
+    outlier_detection: { consecutive_failures: 1000 },
+  };
   expect((await mesh.admin("PUT", "/services/shop", shop)).status).toBe(201);
-  expect((await mesh.admin("PUT", "/services/search", { routes: [{ host: "127.0.0.1", path_prefix: "/search" }], health_check: checks })).status).toBe(201);
+  expect(
+    (
+      await mesh.admin("PUT", "/services/search", {
+        routes: [{ host: "127.0.0.1", path_prefix: "/search" }],
+        health_check: checks,
+      })
+    ).status,
+  ).toBe(201);
   for (const o of origins) {
     const service = o.name.split("-")[0];
-    expect((await mesh.admin("PUT", `/services/${service}/origins/${o.name}`, { url: o.url, zone: "local" })).status).toBe(201);
+    expect(
+      (await mesh.admin("PUT", `/services/${service}/origins/${o.name}`, { url: o.url, zone: "local" })).status,
+    ).toBe(201);
   }
   // Steady background traffic, so the page has rates and latencies to show.
   load = (async () => {
     for (let i = 0; sending; i++) {
       const path = i % 3 === 0 ? "/search/q" : "/shop/cart";
-      await fetchWithTimeout(`${mesh.url}${path}`, { timeoutMs: 10_000 }).then((r) => r.arrayBuffer()).catch(() => undefined);
+      await fetchWithTimeout(`${mesh.url}${path}`, { timeoutMs: 10_000 })
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined);
       await sleep(100);
     }
   })();
@@ -77,13 +104,23 @@ describe("dashboard", () => {
     await page.waitForSelector('[data-service="search"]');
     await page.waitForSelector('[data-origin="shop/shop-a"][data-status="healthy"]', { timeout: 15_000 });
     await page.waitForSelector('[data-origin="shop/shop-b"][data-status="healthy"]', { timeout: 15_000 });
-    expect(await page.evaluate(() => [sessionStorage.getItem("flaremesh.token") !== null, localStorage.length])).toEqual([true, 0]);
+    expect(
+      await page.evaluate(() => [sessionStorage.getItem("flaremesh.token") !== null, localStorage.length]),
+    ).toEqual([true, 0]);
 
     await origins[1]!.kill();
     await page.waitForSelector('[data-origin="shop/shop-b"][data-status="unhealthy"]', { timeout: 20_000 });
-    await page.waitForFunction(() => /shop\/shop-b/.test(document.getElementById("events")!.textContent ?? "") && /unhealthy/.test(document.getElementById("events")!.textContent ?? ""));
+    await page.waitForFunction(
+      () =>
+        /shop\/shop-b/.test(document.getElementById("events")!.textContent ?? "") &&
+        /unhealthy/.test(document.getElementById("events")!.textContent ?? ""),
+    );
     // Rates need two readings; the log tail fills from the background traffic.
-    await page.waitForFunction(() => /^[0-9.]+$/.test(document.getElementById("c-rate")!.textContent ?? ""), undefined, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => /^[0-9.]+$/.test(document.getElementById("c-rate")!.textContent ?? ""),
+      undefined,
+      { timeout: 15_000 },
+    );
     await page.waitForFunction(() => (document.getElementById("logs")!.textContent ?? "").includes("/shop/cart"));
     const row = await page.textContent('[data-origin="shop/shop-a"]');
     expect(row).toMatch(/healthy/);

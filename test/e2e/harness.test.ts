@@ -37,7 +37,13 @@ describe("origin harness", () => {
     const body = "x".repeat(100_000);
     const res = await fetch(`${origin.url}/echo?q=1`, { method: "POST", body, headers: { "x-trace": "t1" } });
     const echo = (await res.json()) as Record<string, any>;
-    expect(echo).toMatchObject({ origin: "alpha", method: "POST", url: "/echo?q=1", body_length: 100_000, body_sha256: sha256(body) });
+    expect(echo).toMatchObject({
+      origin: "alpha",
+      method: "POST",
+      url: "/echo?q=1",
+      body_length: 100_000,
+      body_sha256: sha256(body),
+    });
     expect(echo.headers["x-trace"]).toBe("t1");
   });
 

@@ -64,7 +64,11 @@ describe("health checks and leases, end to end", () => {
   /** Waits until the origin has `wanted` status; returns the seconds it took. */
   async function timeUntil(service: string, id: string, wanted: string, timeoutMs: number): Promise<number> {
     const started = performance.now();
-    await waitFor(async () => (await status(service, id)) === wanted, { timeoutMs, intervalMs: 100, what: `${service}/${id} to be ${wanted}` });
+    await waitFor(async () => (await status(service, id)) === wanted, {
+      timeoutMs,
+      intervalMs: 100,
+      what: `${service}/${id} to be ${wanted}`,
+    });
     return (performance.now() - started) / 1000;
   }
 
@@ -80,7 +84,14 @@ describe("health checks and leases, end to end", () => {
   }
 
   it("marks an origin whose health endpoint fails unhealthy within interval × threshold, and healthy again after it recovers", async () => {
-    expect((await mesh.admin("PUT", "/services/detect", { routes: [{ path_prefix: "/detect" }], health_check: healthCheck({ healthy: 2, unhealthy: 2 }) })).status).toBe(201);
+    expect(
+      (
+        await mesh.admin("PUT", "/services/detect", {
+          routes: [{ path_prefix: "/detect" }],
+          health_check: healthCheck({ healthy: 2, unhealthy: 2 }),
+        })
+      ).status,
+    ).toBe(201);
     expect((await mesh.admin("PUT", "/services/detect/origins/a", { url: a.url })).status).toBe(201);
     expect((await mesh.admin("PUT", "/services/detect/origins/b", { url: b.url })).status).toBe(201);
     await timeUntil("detect", "a", "healthy", 8_000);
@@ -89,11 +100,18 @@ describe("health checks and leases, end to end", () => {
 
     b.set({ healthStatus: 503 });
     const detected = await timeUntil("detect", "b", "unhealthy", 10_000);
-    console.log(`detection: unhealthy ${detected.toFixed(2)} s after the health endpoint started failing (interval 1 s × threshold 2)`);
+    console.log(
+      `detection: unhealthy ${detected.toFixed(2)} s after the health endpoint started failing (interval 1 s × threshold 2)`,
+    );
     expect(detected).toBeLessThan(1 * 2 * 1.1 + 2);
     expect(await status("detect", "a")).toBe("healthy");
     expect(await events("detect")).toContainEqual(
-      expect.objectContaining({ origin: "b", from: "healthy", to: "unhealthy", reason: "active: 2 consecutive failures: status 503" }),
+      expect.objectContaining({
+        origin: "b",
+        from: "healthy",
+        to: "unhealthy",
+        reason: "active: 2 consecutive failures: status 503",
+      }),
     );
     const health = await mesh.admin("GET", "/services/detect/health");
     expect(health.json.counts).toMatchObject({ healthy: 1, unhealthy: 1 });
@@ -103,9 +121,16 @@ describe("health checks and leases, end to end", () => {
 
     b.set({ healthStatus: 200 });
     const recovered = await timeUntil("detect", "b", "healthy", 10_000);
-    console.log(`recovery: healthy ${recovered.toFixed(2)} s after the health endpoint recovered (interval 1 s × threshold 2)`);
+    console.log(
+      `recovery: healthy ${recovered.toFixed(2)} s after the health endpoint recovered (interval 1 s × threshold 2)`,
+    );
     expect(recovered).toBeLessThan(1 * 2 * 1.1 + 2);
-    expect((await events("detect"))[0]).toMatchObject({ origin: "b", from: "unhealthy", to: "healthy", reason: "active: 2 consecutive passes" });
+    expect((await events("detect"))[0]).toMatchObject({
+      origin: "b",
+      from: "unhealthy",
+      to: "healthy",
+      reason: "active: 2 consecutive passes",
+    });
     expect(a.count + b.count).toBe(0);
   });
 
@@ -124,12 +149,18 @@ describe("health checks and leases, end to end", () => {
 
     b.set({ healthStatus: 200 });
     await timeUntil("detect", "b", "healthy", 10_000);
-    await waitFor(async () => (await served("/detect/x", 4)).includes("b"), { timeoutMs: 5_000, what: "traffic to reach b again" });
+    await waitFor(async () => (await served("/detect/x", 4)).includes("b"), {
+      timeoutMs: 5_000,
+      what: "traffic to reach b again",
+    });
   });
 
   it("does not flap an origin that fails one health check in three (thresholds 3/2)", async () => {
     flappy.set({ flapEvery: 3 });
-    await mesh.admin("PUT", "/services/flappy", { routes: [{ path_prefix: "/flappy" }], health_check: healthCheck({ healthy: 2, unhealthy: 3 }) });
+    await mesh.admin("PUT", "/services/flappy", {
+      routes: [{ path_prefix: "/flappy" }],
+      health_check: healthCheck({ healthy: 2, unhealthy: 3 }),
+    });
     await mesh.admin("PUT", "/services/flappy/origins/f", { url: flappy.url });
     await timeUntil("flappy", "f", "healthy", 8_000);
     const checksBefore = flappy.healthCount;
@@ -143,7 +174,9 @@ describe("health checks and leases, end to end", () => {
       await sleep(200);
     }
     const checks = flappy.healthCount - checksBefore;
-    console.log(`flapping: ${checks} checks (${failuresSince()} failed) in ${((Date.now() - started) / 1000).toFixed(1)} s, statuses seen: ${[...seen].join(", ")}`);
+    console.log(
+      `flapping: ${checks} checks (${failuresSince()} failed) in ${((Date.now() - started) / 1000).toFixed(1)} s, statuses seen: ${[...seen].join(", ")}`,
+    );
     expect(failuresSince()).toBeGreaterThanOrEqual(2);
     expect([...seen]).toEqual(["healthy"]);
     expect((await events("flappy")).map((e) => `${e.from}->${e.to}`)).toEqual(["unknown->healthy"]);
@@ -162,12 +195,20 @@ describe("health checks and leases, end to end", () => {
       expect(await status("leased", "l")).toBe("unknown");
     }
 
-    await waitFor(async () => (await status("leased", "l")) === "unhealthy", { timeoutMs: 6_000, what: "the lease to expire" });
+    await waitFor(async () => (await status("leased", "l")) === "unhealthy", {
+      timeoutMs: 6_000,
+      what: "the lease to expire",
+    });
     const expiredAfter = (performance.now() - lastBeat) / 1000;
     console.log(`ttl: unhealthy ${expiredAfter.toFixed(2)} s after the last heartbeat (ttl_s 2)`);
     expect(expiredAfter).toBeGreaterThanOrEqual(1.9); // the heartbeat's own round trip comes off
     expect(expiredAfter).toBeLessThan(4);
-    expect((await events("leased"))[0]).toMatchObject({ origin: "l", from: "unknown", to: "unhealthy", reason: "ttl: no heartbeat for 2s" });
+    expect((await events("leased"))[0]).toMatchObject({
+      origin: "l",
+      from: "unknown",
+      to: "unhealthy",
+      reason: "ttl: no heartbeat for 2s",
+    });
 
     await waitFor(async () => (await mesh.admin("GET", "/catalog")).json.services.leased.origins.length === 0, {
       timeoutMs: 26_000,
@@ -178,7 +219,12 @@ describe("health checks and leases, end to end", () => {
     console.log(`ttl: deregistered ${goneAfter.toFixed(2)} s after the last heartbeat (10 × ttl_s = 20 s)`);
     expect(goneAfter).toBeGreaterThanOrEqual(19.9);
     expect(goneAfter).toBeLessThan(23);
-    expect((await events("leased"))[0]).toMatchObject({ origin: "l", from: "unhealthy", to: "deregistered", reason: expect.stringMatching(/^ttl: no heartbeat for 2\ds, deregistered$/) });
+    expect((await events("leased"))[0]).toMatchObject({
+      origin: "l",
+      from: "unhealthy",
+      to: "deregistered",
+      reason: expect.stringMatching(/^ttl: no heartbeat for 2\ds, deregistered$/),
+    });
     expect((await mesh.admin("GET", "/services/leased/origins")).json.origins).toEqual([]);
   }, 60_000);
 });

@@ -46,7 +46,9 @@ async function shippedTo(sink: Sink, ids: string[], timeoutMs = 20_000): Promise
 
 /** Metric samples by their exact `name{labels}` text. */
 async function scrape(): Promise<Map<string, number>> {
-  const res = await fetchWithTimeout(`${mesh.url}/_mesh/metrics`, { headers: { authorization: `Bearer ${await mesh.token("mesh:read")}` } });
+  const res = await fetchWithTimeout(`${mesh.url}/_mesh/metrics`, {
+    headers: { authorization: `Bearer ${await mesh.token("mesh:read")}` },
+  });
   expect(res.status).toBe(200);
   const samples = new Map<string, number>();
   for (const line of (await res.text()).split("\n")) {
@@ -58,11 +60,21 @@ async function scrape(): Promise<Map<string, number>> {
 }
 
 beforeAll(async () => {
-  [mesh, a, b, healthy, flaky] = await Promise.all([startMesh(), startOrigin({ name: "obs-a" }), startOrigin({ name: "obs-b" }), startSink(), startSink()]);
+  [mesh, a, b, healthy, flaky] = await Promise.all([
+    startMesh(),
+    startOrigin({ name: "obs-a" }),
+    startOrigin({ name: "obs-b" }),
+    startSink(),
+    startSink(),
+  ]);
   const put = await mesh.admin("PUT", "/services/obs", { routes: [{ path_prefix: "/obs" }], health_check: null });
   expect(put.status).toBe(201);
-  for (const o of [a, b]) expect((await mesh.admin("PUT", `/services/obs/origins/${o.name}`, { url: o.url })).status).toBe(201);
-  expect((await mesh.admin("PUT", "/log-sinks/healthy", { type: "http", url: `${healthy.url}/ingest`, format: "ndjson" })).status).toBe(201);
+  for (const o of [a, b])
+    expect((await mesh.admin("PUT", `/services/obs/origins/${o.name}`, { url: o.url })).status).toBe(201);
+  expect(
+    (await mesh.admin("PUT", "/log-sinks/healthy", { type: "http", url: `${healthy.url}/ingest`, format: "ndjson" }))
+      .status,
+  ).toBe(201);
 });
 
 afterAll(async () => {
@@ -71,7 +83,10 @@ afterAll(async () => {
 
 describe("request logs", () => {
   it("reach an HTTP sink after a cron run, each request exactly once, without query strings or credentials", async () => {
-    const ids = await traffic("/obs/items?api_key=hunter2", 30, { authorization: "Bearer do-not-log", cookie: "session=do-not-log" });
+    const ids = await traffic("/obs/items?api_key=hunter2", 30, {
+      authorization: "Bearer do-not-log",
+      cookie: "session=do-not-log",
+    });
     expect(new Set(ids).size).toBe(30);
     await shippedTo(healthy, ids);
     await mesh.scheduled(); // one more run ships nothing twice
@@ -79,7 +94,14 @@ describe("request logs", () => {
     for (const id of ids) expect(got.get(id), id).toBe(1);
 
     const entry = healthy.entries().find((e) => e.request_id === ids[0])!;
-    expect(entry).toMatchObject({ method: "GET", path: "/obs/items", status: 200, service: "obs", attempts: 1, error_code: null });
+    expect(entry).toMatchObject({
+      method: "GET",
+      path: "/obs/items",
+      status: 200,
+      service: "obs",
+      attempts: 1,
+      error_code: null,
+    });
     expect(["obs-a", "obs-b"]).toContain(entry.origin_id);
     expect(Date.parse(entry.ts as string)).toBeGreaterThan(Date.now() - 120_000);
     expect(entry.duration_ms).toEqual(expect.any(Number));
@@ -96,12 +118,23 @@ describe("request logs", () => {
   });
 
   it("with two sinks and one down, the healthy one still receives every run", async () => {
-    expect((await mesh.admin("PUT", "/log-sinks/flaky", { type: "http", url: `${flaky.url}/loki/api/v1/push`, format: "loki" })).status).toBe(201);
+    expect(
+      (
+        await mesh.admin("PUT", "/log-sinks/flaky", {
+          type: "http",
+          url: `${flaky.url}/loki/api/v1/push`,
+          format: "loki",
+        })
+      ).status,
+    ).toBe(201);
     await flaky.stop();
     const ids = await traffic("/obs/during-outage", 20);
     await shippedTo(healthy, ids);
     for (let run = 0; run < 3; run++) await mesh.scheduled();
-    const sinks = (await mesh.admin("GET", "/log-sinks", undefined, "mesh:read")).json.sinks as { name: string; status: Record<string, unknown> }[];
+    const sinks = (await mesh.admin("GET", "/log-sinks", undefined, "mesh:read")).json.sinks as {
+      name: string;
+      status: Record<string, unknown>;
+    }[];
     const status = sinks.find((s) => s.name === "flaky")!.status;
     expect(status.consecutive_failures).toBeGreaterThanOrEqual(1);
     expect(status.pending).toBeGreaterThanOrEqual(20);
@@ -120,7 +153,9 @@ describe("request logs", () => {
     await mesh.scheduled();
     const got = tally(flaky);
     for (const id of missed) expect(got.get(id), id).toBe(1);
-    const status = (await mesh.admin("GET", "/log-sinks", undefined, "mesh:read")).json.sinks.find((s: { name: string }) => s.name === "flaky").status;
+    const status = (await mesh.admin("GET", "/log-sinks", undefined, "mesh:read")).json.sinks.find(
+      (s: { name: string }) => s.name === "flaky",
+    ).status;
     expect(status).toMatchObject({ consecutive_failures: 0, last_error: null, pending: 0 });
   });
 
@@ -176,7 +211,10 @@ describe("metrics", () => {
       expect(samples.get("mesh_registry_rpc_total")).toBeGreaterThan(0);
       expect(samples.get('mesh_logs_shipped_total{sink="healthy"}')).toBeGreaterThanOrEqual(54);
       expect(samples.get('mesh_logs_dropped_total{sink="healthy"}')).toBe(0);
-      expect(samples.get('mesh_requests_total{service="obs",origin="obs-a",code="2xx"}')! + samples.get('mesh_requests_total{service="obs",origin="obs-b",code="2xx"}')!).toBe(30 + 1 + 20 + 3);
+      expect(
+        samples.get('mesh_requests_total{service="obs",origin="obs-a",code="2xx"}')! +
+          samples.get('mesh_requests_total{service="obs",origin="obs-b",code="2xx"}')!,
+      ).toBe(30 + 1 + 20 + 3);
     } finally {
       await o.stop();
     }

@@ -29,13 +29,28 @@ function run(from: ActiveVerdict, seq: string, t: Thresholds = THREE_TWO) {
 describe("active check thresholds (unhealthy 3, healthy 2)", () => {
   it.each<[string, ActiveVerdict, string, ActiveVerdict[]]>([
     ["fails only at the 3rd consecutive failure", "passing", "FFF", ["passing", "passing", "failing"]],
-    ["a single failure between passes changes nothing", "passing", "PPFPP", ["passing", "passing", "passing", "passing", "passing"]],
-    ["two failures then a pass changes nothing", "passing", "FFPFF", ["passing", "passing", "passing", "passing", "passing"]],
+    [
+      "a single failure between passes changes nothing",
+      "passing",
+      "PPFPP",
+      ["passing", "passing", "passing", "passing", "passing"],
+    ],
+    [
+      "two failures then a pass changes nothing",
+      "passing",
+      "FFPFF",
+      ["passing", "passing", "passing", "passing", "passing"],
+    ],
     ["recovers after 2 consecutive passes", "failing", "PP", ["failing", "passing"]],
     ["a pass between failures does not recover", "failing", "PFPF", ["failing", "failing", "failing", "failing"]],
     ["a new origin becomes passing after 2 passes", "unknown", "PP", ["unknown", "passing"]],
     ["a new origin becomes failing after 3 failures", "unknown", "FFF", ["unknown", "unknown", "failing"]],
-    ["a new flapping origin stays unknown", "unknown", "PFPFPF", ["unknown", "unknown", "unknown", "unknown", "unknown", "unknown"]],
+    [
+      "a new flapping origin stays unknown",
+      "unknown",
+      "PFPFPF",
+      ["unknown", "unknown", "unknown", "unknown", "unknown", "unknown"],
+    ],
   ])("%s", (_name, from, seq, expected) => {
     expect(run(from, seq).verdicts).toEqual(expected);
   });

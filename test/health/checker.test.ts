@@ -32,7 +32,9 @@ describe("runCheck against a real origin", () => {
   });
 
   it("passes when the body contains the expected text and fails when it does not", async () => {
-    expect(await run(check({ path: "/healthz?body=status:%20green", body_contains: "green" }))).toMatchObject({ ok: true });
+    expect(await run(check({ path: "/healthz?body=status:%20green", body_contains: "green" }))).toMatchObject({
+      ok: true,
+    });
     expect(await run(check({ path: "/healthz?body=status:%20red", body_contains: "green" }))).toEqual({
       ok: false,
       latencyMs: expect.any(Number),

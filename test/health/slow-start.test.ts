@@ -16,7 +16,7 @@ describe("slow start", () => {
 
   it("grows steadily through the window", () => {
     const weights = [0, 15, 30, 45, 59].map((s) => effectiveWeight(100, SINCE, 60, SINCE + s * 1000));
-    weights.slice(1).forEach((w, i) => expect(w).toBeGreaterThan(weights[i]!));
+    for (const [i, w] of weights.slice(1).entries()) expect(w).toBeGreaterThan(weights[i]!);
     expect(weights.at(-1)).toBeLessThan(100);
   });
 
@@ -66,7 +66,9 @@ describe("slow start", () => {
         (weight, since, slowStartS, now, later) => {
           const s = since === null ? null : SINCE + since;
           if (!rampsAfter(weight, s, slowStartS, SINCE + now)) {
-            expect(effectiveWeight(weight, s, slowStartS, SINCE + now + later)).toBe(effectiveWeight(weight, s, slowStartS, SINCE + now));
+            expect(effectiveWeight(weight, s, slowStartS, SINCE + now + later)).toBe(
+              effectiveWeight(weight, s, slowStartS, SINCE + now),
+            );
           }
         },
       ),

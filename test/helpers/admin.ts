@@ -6,7 +6,11 @@ import type { MeshEnv } from "../../src/config";
 export const env = rawEnv as MeshEnv;
 
 /** An HS256 admin token signed with the test secret. */
-export async function token(scope = "mesh:read mesh:write", claims: Record<string, unknown> = {}, secret = env.MESH_ADMIN_SECRET!): Promise<string> {
+export async function token(
+  scope = "mesh:read mesh:write",
+  claims: Record<string, unknown> = {},
+  secret = env.MESH_ADMIN_SECRET!,
+): Promise<string> {
   return new SignJWT({ scope, ...claims })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject("test")
@@ -22,7 +26,12 @@ export interface ApiResponse {
 }
 
 /** Calls the admin API through the whole Worker. */
-export async function api(method: string, path: string, body?: unknown, opts: { scope?: string; token?: string | null; raw?: string; contentType?: string } = {}): Promise<ApiResponse> {
+export async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { scope?: string; token?: string | null; raw?: string; contentType?: string } = {},
+): Promise<ApiResponse> {
   const headers: Record<string, string> = {};
   const bearer = opts.token === undefined ? await token(opts.scope) : opts.token;
   if (bearer !== null) headers.authorization = `Bearer ${bearer}`;

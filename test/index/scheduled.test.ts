@@ -1,4 +1,9 @@
-import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createScheduledController,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { registry } from "../../src/api/registry-client";
@@ -26,7 +31,10 @@ async function cron(): Promise<void> {
 
 describe("scheduled()", () => {
   it("re-arms a lost health-check alarm", async () => {
-    await registry(env).putService("sched-watchdog", ServiceInput.parse({ routes: [{ path_prefix: "/" }], health_check: { interval_s: 60 } }));
+    await registry(env).putService(
+      "sched-watchdog",
+      ServiceInput.parse({ routes: [{ path_prefix: "/" }], health_check: { interval_s: 60 } }),
+    );
     // Configuring checks runs a first round at once, which re-arms for a minute later.
     await waitFor(async () => ((await getAlarm()) ?? 0) > Date.now() + 30_000);
     await runInDurableObject(registry(env), (_i, state) => state.storage.deleteAlarm());

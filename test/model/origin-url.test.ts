@@ -103,7 +103,9 @@ describe("checkOriginUrl", () => {
   });
 
   it("returns the parsed URL so the normalised form can be stored", () => {
-    expect(checkOriginUrl("HTTPS://API.example.com:443/base", { allowPrivate: false }).href).toBe("https://api.example.com/base");
+    expect(checkOriginUrl("HTTPS://API.example.com:443/base", { allowPrivate: false }).href).toBe(
+      "https://api.example.com/base",
+    );
   });
 
   it("says which host was refused and why, and how to allow it locally", () => {

@@ -7,7 +7,15 @@ describe("log sinks API", () => {
   it("creates with 201 and defaults, replaces with 200, lists, deletes with 204", async () => {
     const created = await api("PUT", "/log-sinks/api-crud", SINK);
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ name: "api-crud", type: "http", url: SINK.url, format: "loki", batch_max: 1000, headers: {}, status: { pending: 0, shipped: 0 } });
+    expect(created.json).toMatchObject({
+      name: "api-crud",
+      type: "http",
+      url: SINK.url,
+      format: "loki",
+      batch_max: 1000,
+      headers: {},
+      status: { pending: 0, shipped: 0 },
+    });
     const replaced = await api("PUT", "/log-sinks/api-crud", { ...SINK, format: "ndjson", batch_max: 50 });
     expect(replaced.status).toBe(200);
     expect(replaced.json).toMatchObject({ format: "ndjson", batch_max: 50 });
@@ -20,7 +28,11 @@ describe("log sinks API", () => {
   it("redacts credential-like header values when showing a sink", async () => {
     const headers = { Authorization: "Basic dXNlcjpwYXNz", "X-API-Key": "k-123", "X-Scope-OrgID": "tenant-1" };
     const put = await api("PUT", "/log-sinks/api-redact", { ...SINK, headers });
-    expect(put.json.headers).toEqual({ Authorization: "[redacted]", "X-API-Key": "[redacted]", "X-Scope-OrgID": "tenant-1" });
+    expect(put.json.headers).toEqual({
+      Authorization: "[redacted]",
+      "X-API-Key": "[redacted]",
+      "X-Scope-OrgID": "tenant-1",
+    });
     const list = await api("GET", "/log-sinks");
     const shown = list.json.sinks.find((s: { name: string }) => s.name === "api-redact");
     expect(JSON.stringify(shown)).not.toMatch(/dXNlcjpwYXNz|k-123/);
@@ -47,11 +59,25 @@ describe("log sinks API", () => {
   });
 
   it("refuses private sink addresses with 422 ERR_ORIGIN_NOT_ALLOWED (SSRF guard), and allows a query string", async () => {
-    for (const url of ["http://127.0.0.1:3100/push", "http://10.0.0.5/_bulk", "http://[::1]:9200/_bulk", "http://169.254.169.254/", "http://logs.internal/"]) {
+    for (const url of [
+      "http://127.0.0.1:3100/push",
+      "http://10.0.0.5/_bulk",
+      "http://[::1]:9200/_bulk",
+      "http://169.254.169.254/",
+      "http://logs.internal/",
+    ]) {
       const res = await api("PUT", "/log-sinks/api-ssrf", { ...SINK, url });
-      expect({ url, status: res.status, code: res.json.error.code }).toEqual({ url, status: 422, code: "ERR_ORIGIN_NOT_ALLOWED" });
+      expect({ url, status: res.status, code: res.json.error.code }).toEqual({
+        url,
+        status: 422,
+        code: "ERR_ORIGIN_NOT_ALLOWED",
+      });
     }
-    const withQuery = await api("PUT", "/log-sinks/api-query", { ...SINK, format: "elasticsearch", url: "https://es.example.com/mesh/_bulk?pipeline=logs" });
+    const withQuery = await api("PUT", "/log-sinks/api-query", {
+      ...SINK,
+      format: "elasticsearch",
+      url: "https://es.example.com/mesh/_bulk?pipeline=logs",
+    });
     expect(withQuery.status).toBe(201);
     await api("DELETE", "/log-sinks/api-query");
   });
@@ -87,14 +113,19 @@ describe("GET /stats", () => {
   it("answers per-service traffic and log-buffer totals", async () => {
     const res = await api("GET", "/stats", undefined, { scope: "mesh:read" });
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ services: expect.any(Array), unrouted: { requests: expect.any(Number) }, logs: { entries: expect.any(Number), sinks: expect.any(Array) } });
+    expect(res.json).toMatchObject({
+      services: expect.any(Array),
+      unrouted: { requests: expect.any(Number) },
+      logs: { entries: expect.any(Number), sinks: expect.any(Array) },
+    });
   });
 });
 
 describe("OpenAPI document", () => {
   it("describes the log, sink and stats routes", async () => {
     const doc = (await api("GET", "/openapi.json")).json;
-    for (const path of ["/log-sinks", "/log-sinks/{name}", "/log-sinks/{name}/flush", "/logs", "/stats"]) expect(Object.keys(doc.paths)).toContain(path);
+    for (const path of ["/log-sinks", "/log-sinks/{name}", "/log-sinks/{name}/flush", "/logs", "/stats"])
+      expect(Object.keys(doc.paths)).toContain(path);
     expect(Object.keys(doc.paths["/log-sinks/{name}"])).toEqual(expect.arrayContaining(["put", "delete"]));
   });
 });

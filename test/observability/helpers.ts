@@ -34,5 +34,11 @@ export function outcome(extra: Partial<RequestOutcome> = {}): RequestOutcome {
 
 /** A JSON log line as the buffer stores it. */
 export function line(n: number, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ ts: new Date(Date.UTC(2026, 10, 28, 10, 0, 0, n)).toISOString(), request_id: `r${n}`, service: "users", status: 200, ...extra });
+  return JSON.stringify({
+    ts: new Date(Date.UTC(2026, 10, 28, 10, 0, 0, n)).toISOString(),
+    request_id: `r${n}`,
+    service: "users",
+    status: 200,
+    ...extra,
+  });
 }

@@ -49,7 +49,11 @@ describe("log buffer bounds", () => {
       store.append(lines(1, 4), [], 0, 0);
       store.ack("a", 4, 4, 0);
       expect(store.append(lines(5, 6), [], 0, 0)).toBe(0);
-      expect(store.stats()).toMatchObject({ entries: 4, evicted: 0, sinks: [{ name: "a", dropped: 0, pending: 2, shipped: 4 }] });
+      expect(store.stats()).toMatchObject({
+        entries: 4,
+        evicted: 0,
+        sinks: [{ name: "a", dropped: 0, pending: 2, shipped: 4 }],
+      });
     });
   });
 
@@ -67,9 +71,20 @@ describe("log buffer bounds", () => {
 
   it("adds counter deltas in the same transaction as the batch", async () => {
     await withStore("counters", {}, (store) => {
-      store.append(lines(1, 1), [["k1", 2], ["k2", 0.5]], 0, 0);
+      store.append(
+        lines(1, 1),
+        [
+          ["k1", 2],
+          ["k2", 0.5],
+        ],
+        0,
+        0,
+      );
       store.append([], [["k1", 3]], 7, 0);
-      expect(store.counters()).toEqual([["k1", 5], ["k2", 0.5]]);
+      expect(store.counters()).toEqual([
+        ["k1", 5],
+        ["k2", 0.5],
+      ]);
       expect(store.stats().isolate_dropped).toBe(7);
     });
   });
@@ -86,10 +101,22 @@ describe("sink cursors", () => {
       store.ack("good", batch.upTo, batch.lines.length, 1);
       store.ack("good", store.read("good", 4, 1 << 20)!.upTo, 2, 1);
       expect(store.fail("bad", "sink answered HTTP 500", 1_000)).toBe(6_000);
-      expect(store.stats()).toMatchObject({ entries: 6, sinks: [{ name: "bad", pending: 6, failures: 1 }, { name: "good", pending: 0, shipped: 6 }] });
+      expect(store.stats()).toMatchObject({
+        entries: 6,
+        sinks: [
+          { name: "bad", pending: 6, failures: 1 },
+          { name: "good", pending: 0, shipped: 6 },
+        ],
+      });
       expect(store.read("bad", 100, 1 << 20)!.lines.map(seqOf)).toEqual([1, 2, 3, 4, 5, 6]);
       store.ack("bad", 6, 6, 2);
-      expect(store.stats()).toMatchObject({ entries: 0, sinks: [{ name: "bad", pending: 0, failures: 0 }, { name: "good", pending: 0 }] });
+      expect(store.stats()).toMatchObject({
+        entries: 0,
+        sinks: [
+          { name: "bad", pending: 0, failures: 0 },
+          { name: "good", pending: 0 },
+        ],
+      });
     });
   });
 

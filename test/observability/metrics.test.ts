@@ -9,7 +9,12 @@ import { token } from "../helpers/admin";
 import { outcome } from "./helpers";
 
 const buffer: BufferStats = {
-  entries: 12, bytes: 3456, max_entries: 100_000, max_bytes: 1 << 26, evicted: 1, isolate_dropped: 0,
+  entries: 12,
+  bytes: 3456,
+  max_entries: 100_000,
+  max_bytes: 1 << 26,
+  evicted: 1,
+  isolate_dropped: 0,
   sinks: [{ name: "loki", pending: 2, shipped: 10, dropped: 1, failures: 0 }],
 };
 
@@ -20,8 +25,28 @@ function metrics(counters: Counters): MeshMetrics {
     registryVersion: 3,
     services: [{ name: "users", routes: [{ path_prefix: "/users" }] } as MeshMetrics["services"][number]],
     origins: [
-      { service: "users", id: "users-1", url: "http://a", zone: null, weight: 1, status: "healthy", since: "", last_check_ms: 12, last_error: null },
-      { service: "users", id: "users-2", url: "http://b", zone: null, weight: 1, status: "unhealthy", since: "", last_check_ms: null, last_error: "timeout" },
+      {
+        service: "users",
+        id: "users-1",
+        url: "http://a",
+        zone: null,
+        weight: 1,
+        status: "healthy",
+        since: "",
+        last_check_ms: 12,
+        last_error: null,
+      },
+      {
+        service: "users",
+        id: "users-2",
+        url: "http://b",
+        zone: null,
+        weight: 1,
+        status: "unhealthy",
+        since: "",
+        last_check_ms: null,
+        last_error: "timeout",
+      },
     ],
   };
 }
@@ -55,11 +80,14 @@ describe("Prometheus exposition", () => {
     expect(lines).toContain('mesh_logs_shipped_total{sink="loki"} 10');
     expect(lines).toContain('mesh_logs_dropped_total{sink="loki"} 1');
     // Every sample line parses as name{labels} value.
-    for (const l of lines.filter((l) => l !== "" && !l.startsWith("#"))) expect(l).toMatch(/^[a-z_]+(\{([a-z_]+="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|\+Inf|NaN)$/);
+    for (const l of lines.filter((l) => l !== "" && !l.startsWith("#")))
+      expect(l).toMatch(/^[a-z_]+(\{([a-z_]+="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|\+Inf|NaN)$/);
   });
 
   it("escapes label values", () => {
-    const text = renderPrometheus([{ name: "x", type: "gauge", help: "a\\b", samples: [{ name: "x", labels: { v: 'q"\\\n' }, value: 1 }] }]);
+    const text = renderPrometheus([
+      { name: "x", type: "gauge", help: "a\\b", samples: [{ name: "x", labels: { v: 'q"\\\n' }, value: 1 }] },
+    ]);
     expect(text).toBe('# HELP x a\\\\b\n# TYPE x gauge\nx{v="q\\"\\\\\\n"} 1\n');
   });
 
@@ -77,7 +105,10 @@ describe("Prometheus exposition", () => {
 });
 
 describe("GET /_mesh/metrics", () => {
-  const scrape = (auth?: string) => exports.default.fetch("https://mesh.test/_mesh/metrics", { headers: auth ? { authorization: `Bearer ${auth}` } : {} });
+  const scrape = (auth?: string) =>
+    exports.default.fetch("https://mesh.test/_mesh/metrics", {
+      headers: auth ? { authorization: `Bearer ${auth}` } : {},
+    });
 
   it("needs a token with mesh:read", async () => {
     const anonymous = await scrape();
@@ -91,7 +122,19 @@ describe("GET /_mesh/metrics", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
     const text = await res.text();
-    for (const family of ["mesh_requests_total counter", "mesh_request_duration_seconds histogram", "mesh_upstream_duration_seconds histogram", "mesh_retries_total counter", "mesh_ejections_total counter", "mesh_registry_rpc_total counter", "mesh_origin_health_status gauge", "mesh_health_check_duration_seconds gauge", "mesh_logs_buffered gauge", "mesh_logs_shipped_total counter", "mesh_logs_dropped_total counter"]) {
+    for (const family of [
+      "mesh_requests_total counter",
+      "mesh_request_duration_seconds histogram",
+      "mesh_upstream_duration_seconds histogram",
+      "mesh_retries_total counter",
+      "mesh_ejections_total counter",
+      "mesh_registry_rpc_total counter",
+      "mesh_origin_health_status gauge",
+      "mesh_health_check_duration_seconds gauge",
+      "mesh_logs_buffered gauge",
+      "mesh_logs_shipped_total counter",
+      "mesh_logs_dropped_total counter",
+    ]) {
       expect(text).toContain(`# TYPE ${family}\n`);
     }
   });

@@ -1,7 +1,14 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { MeshEnv } from "../../src/config";
-import { Counters, LATENCY_BUCKETS_S, countOutcome, seriesKey, type CounterDeltas, type Labels } from "../../src/observability/counters";
+import {
+  Counters,
+  LATENCY_BUCKETS_S,
+  countOutcome,
+  seriesKey,
+  type CounterDeltas,
+  type Labels,
+} from "../../src/observability/counters";
 import { logBuffer } from "../../src/observability/log-buffer-client";
 import { toLogEntry } from "../../src/observability/logs";
 import { FLUSH_ENTRIES, flushRecorder, recordRequest } from "../../src/observability/record";
@@ -49,8 +56,22 @@ describe("recordRequest", () => {
     const { env } = counting("metrics");
     const ctx = createExecutionContext();
     recordRequest(env, ctx, outcome({ status: 200, duration_ms: 20, upstream_ms: 15 }));
-    recordRequest(env, ctx, outcome({ status: 503, attempts: 3, duration_ms: 700, upstream_ms: 650, ejected: { service: "users", origin: "users-1" } }));
-    recordRequest(env, ctx, outcome({ status: 404, service: null, origin_id: null, upstream_ms: null, error_code: "ERR_NO_ROUTE" }));
+    recordRequest(
+      env,
+      ctx,
+      outcome({
+        status: 503,
+        attempts: 3,
+        duration_ms: 700,
+        upstream_ms: 650,
+        ejected: { service: "users", origin: "users-1" },
+      }),
+    );
+    recordRequest(
+      env,
+      ctx,
+      outcome({ status: 404, service: null, origin_id: null, upstream_ms: null, error_code: "ERR_NO_ROUTE" }),
+    );
     await flushRecorder(env);
     await waitOnExecutionContext(ctx);
     const counters = new Map((await logBuffer(env).metrics()).counters as [string, number][]);
@@ -68,7 +89,11 @@ describe("recordRequest", () => {
   });
 
   it("applies MESH_LOG_CLIENT_IP before anything leaves the isolate", async () => {
-    for (const [mode, expected] of [["full", "203.0.113.77"], ["truncated", "203.0.113.0"], ["off", null]] as const) {
+    for (const [mode, expected] of [
+      ["full", "203.0.113.77"],
+      ["truncated", "203.0.113.0"],
+      ["off", null],
+    ] as const) {
       const { env } = counting(`ip-${mode}`, { MESH_LOG_CLIENT_IP: mode });
       const ctx = createExecutionContext();
       recordRequest(env, ctx, outcome());
@@ -81,7 +106,13 @@ describe("recordRequest", () => {
   it("sends every line byte for byte as toLogEntry writes it, in every MESH_LOG_CLIENT_IP mode", async () => {
     const outcomes = [
       outcome({ path: "/search?q=secret#top", duration_ms: 12.34567, upstream_ms: 3.0001 }),
-      outcome({ client_ip: "2001:db8:85a3:8d3:1319:8a2e:370:7348", status: 502, upstream_ms: null, bytes_out: null, error_code: "ERR_UPSTREAM" }),
+      outcome({
+        client_ip: "2001:db8:85a3:8d3:1319:8a2e:370:7348",
+        status: 502,
+        upstream_ms: null,
+        bytes_out: null,
+        error_code: "ERR_UPSTREAM",
+      }),
       outcome({ client_ip: "::FFFF:203.0.113.77", path: '/"client_ip":null' }),
       outcome({ client_ip: "not-an-ip" }),
       outcome({ client_ip: null }),
@@ -93,7 +124,9 @@ describe("recordRequest", () => {
       for (const o of outcomes) recordRequest(env, ctx, o);
       await flushRecorder(env);
       await waitOnExecutionContext(ctx);
-      const expected = await Promise.all(outcomes.map(async (o) => JSON.stringify(await toLogEntry(o, mode, env.MESH_ADMIN_SECRET ?? ""))));
+      const expected = await Promise.all(
+        outcomes.map(async (o) => JSON.stringify(await toLogEntry(o, mode, env.MESH_ADMIN_SECRET ?? ""))),
+      );
       expect(sent).toEqual(expected);
     }
   });
@@ -119,9 +152,16 @@ describe("countOutcome", () => {
     const les = [...LATENCY_BUCKETS_S.map(String), "+Inf"];
     const bounds = [...LATENCY_BUCKETS_S, Number.POSITIVE_INFINITY];
     const buckets = bounds
-      .map((b, i): [string, number] => [seriesKey(`${family}_bucket`, { ...labels, le: les[i]! }), observed.filter((s) => s <= b).length])
+      .map((b, i): [string, number] => [
+        seriesKey(`${family}_bucket`, { ...labels, le: les[i]! }),
+        observed.filter((s) => s <= b).length,
+      ])
       .filter(([, n]) => n > 0);
-    return [...buckets, [seriesKey(`${family}_sum`, labels), observed.reduce((a, b) => a + b, 0)], [seriesKey(`${family}_count`, labels), observed.length]];
+    return [
+      ...buckets,
+      [seriesKey(`${family}_sum`, labels), observed.reduce((a, b) => a + b, 0)],
+      [seriesKey(`${family}_count`, labels), observed.length],
+    ];
   }
 
   it("drains the series its names and labels give, in the same order, every flush", () => {
@@ -141,12 +181,23 @@ describe("countOutcome", () => {
     const c = new Counters();
     for (let flush = 0; flush < 2; flush++) {
       countOutcome(c, outcome({ duration_ms: 20, upstream_ms: 15 }));
-      countOutcome(c, outcome({ status: 0, service: null, origin_id: null, attempts: 3, duration_ms: 7, upstream_ms: null, ejected: { service: "users", origin: "users-1" } }));
+      countOutcome(
+        c,
+        outcome({
+          status: 0,
+          service: null,
+          origin_id: null,
+          attempts: 3,
+          duration_ms: 7,
+          upstream_ms: null,
+          ejected: { service: "users", origin: "users-1" },
+        }),
+      );
       countOutcome(c, outcome({ status: 503, attempts: 2, duration_ms: 700, upstream_ms: 650 }));
       countOutcome(c, outcome({ status: 204, duration_ms: 4, upstream_ms: null }));
       const drained = c.drain();
       expect(drained.map(([k]) => k)).toEqual(expected.map(([k]) => k));
-      drained.forEach(([, v], i) => expect(v).toBeCloseTo(expected[i]![1], 9));
+      for (const [i, [, v]] of drained.entries()) expect(v).toBeCloseTo(expected[i]![1], 9);
     }
   });
 });

@@ -44,14 +44,36 @@ describe("request log entry", () => {
   it("has exactly the documented fields, with an ISO time", async () => {
     const entry = await toLogEntry(outcome({ ejected: { service: "users", origin: "users-1" } }), "truncated", KEY);
     expect(Object.keys(entry).sort()).toEqual(
-      ["attempts", "bytes_out", "client_ip", "colo", "country", "duration_ms", "error_code", "host", "method", "origin_id", "path", "request_id", "service", "status", "ts", "upstream_ms"].sort(),
+      [
+        "attempts",
+        "bytes_out",
+        "client_ip",
+        "colo",
+        "country",
+        "duration_ms",
+        "error_code",
+        "host",
+        "method",
+        "origin_id",
+        "path",
+        "request_id",
+        "service",
+        "status",
+        "ts",
+        "upstream_ms",
+      ].sort(),
     );
     expect(entry.ts).toBe("2026-11-28T10:00:00.000Z");
     expect(entry.client_ip).toBe("203.0.113.0");
   });
 
   it("never carries the query string, nor anything an outcome might smuggle in (headers, cookies, tokens)", async () => {
-    const sneaky = { ...outcome({ path: "/login?token=secret#frag" }), authorization: "Bearer x", cookie: "sid=1", headers: { "x-mesh-identity": "jwt" } };
+    const sneaky = {
+      ...outcome({ path: "/login?token=secret#frag" }),
+      authorization: "Bearer x",
+      cookie: "sid=1",
+      headers: { "x-mesh-identity": "jwt" },
+    };
     const text = JSON.stringify(await toLogEntry(sneaky, "full", KEY));
     expect(JSON.parse(text).path).toBe("/login");
     expect(text).not.toMatch(/secret|Bearer|sid=1|x-mesh-identity|jwt/);

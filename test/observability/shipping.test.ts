@@ -19,7 +19,13 @@ function sinks(down: Set<string>) {
     received.set(url.hostname, list);
     return new Response(null, { status: 204 });
   }) as typeof fetch;
-  const ids = (host: string) => (received.get(host) ?? []).flatMap((r) => r.body.trim().split("\n").map((l) => (JSON.parse(l) as { request_id: string }).request_id));
+  const ids = (host: string) =>
+    (received.get(host) ?? []).flatMap((r) =>
+      r.body
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { request_id: string }).request_id),
+    );
   return { fetcher, received, ids };
 }
 
@@ -36,7 +42,14 @@ async function setup(name: string) {
 describe("shipping logs to sinks", () => {
   it("ships each entry once to every sink, with its headers and format", async () => {
     const { env, buffer } = await setup("ship-once");
-    await buffer.putSink("a", LogSinkInput.parse({ url: "https://a.example.com/in", headers: { authorization: "Bearer s3cret" }, batch_max: 2 }));
+    await buffer.putSink(
+      "a",
+      LogSinkInput.parse({
+        url: "https://a.example.com/in",
+        headers: { authorization: "Bearer s3cret" },
+        batch_max: 2,
+      }),
+    );
     await buffer.append([line(1), line(2), line(3)]);
     const s = sinks(new Set());
     expect(await shipLogs(env, { fetcher: s.fetcher })).toEqual([{ sink: "a", shipped: 3, batches: 2, error: null }]);
@@ -71,9 +84,19 @@ describe("shipping logs to sinks", () => {
 
     // It comes back: a flush ships everything it missed, once, and the acknowledged entries go.
     down.clear();
-    expect(await flushSink(env, "bad", { fetcher: s.fetcher })).toEqual({ sink: "bad", shipped: 3, batches: 1, error: null });
+    expect(await flushSink(env, "bad", { fetcher: s.fetcher })).toEqual({
+      sink: "bad",
+      shipped: 3,
+      batches: 1,
+      error: null,
+    });
     expect(s.ids("bad.example.com")).toEqual(["r1", "r2", "r3"]);
-    expect((await buffer.sink("bad"))!.status).toMatchObject({ pending: 0, consecutive_failures: 0, last_error: null, next_attempt_at: null });
+    expect((await buffer.sink("bad"))!.status).toMatchObject({
+      pending: 0,
+      consecutive_failures: 0,
+      last_error: null,
+      next_attempt_at: null,
+    });
     expect((await buffer.metrics()).buffer.entries).toBe(0);
   });
 
@@ -94,8 +117,11 @@ describe("shipping logs to sinks", () => {
     const refused = (async () => {
       throw new TypeError("connection refused");
     }) as typeof fetch;
-    expect((await flushSink(env, "a", { fetcher: refused }))!.error).toBe("could not reach the sink: connection refused");
-    const redirect = (async () => new Response(null, { status: 302, headers: { location: "http://127.0.0.1/" } })) as typeof fetch;
+    expect((await flushSink(env, "a", { fetcher: refused }))!.error).toBe(
+      "could not reach the sink: connection refused",
+    );
+    const redirect = (async () =>
+      new Response(null, { status: 302, headers: { location: "http://127.0.0.1/" } })) as typeof fetch;
     expect((await flushSink(env, "a", { fetcher: redirect }))!.error).toBe("sink answered HTTP 302");
     expect((await buffer.sink("a"))!.status).toMatchObject({ pending: 1, consecutive_failures: 2 });
   });

@@ -9,7 +9,12 @@ describe("sink formats", () => {
     const { body, contentType } = encodeBatch("ndjson", lines);
     expect(contentType).toBe("application/x-ndjson");
     expect(body.endsWith("\n")).toBe(true);
-    expect(body.split("\n").slice(0, -1).map((l) => JSON.parse(l).request_id)).toEqual(["r1", "r2", "r3", "r4"]);
+    expect(
+      body
+        .split("\n")
+        .slice(0, -1)
+        .map((l) => JSON.parse(l).request_id),
+    ).toEqual(["r1", "r2", "r3", "r4"]);
   });
 
   it("json: one array holding every entry in order", () => {

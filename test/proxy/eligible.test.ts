@@ -11,14 +11,27 @@ import type { ServiceRuntime } from "../../src/proxy/routing-cache";
 
 const NOW = 1_700_000_000_000;
 
-function origin(id: string, status: SnapshotOrigin["health"]["status"], extra: Partial<SnapshotOrigin> = {}): SnapshotOrigin {
+function origin(
+  id: string,
+  status: SnapshotOrigin["health"]["status"],
+  extra: Partial<SnapshotOrigin> = {},
+): SnapshotOrigin {
   return {
     ...OriginInput.parse({ url: `https://${id}.example.com` }),
     id,
     service: "s",
     healthy_since_ms: null,
     ejected_until_ms: null,
-    health: { status, since: "", last_check: null, last_check_ms: null, last_error: null, consecutive_successes: 0, consecutive_failures: 0, ejected_until: null },
+    health: {
+      status,
+      since: "",
+      last_check: null,
+      last_check_ms: null,
+      last_error: null,
+      consecutive_successes: 0,
+      consecutive_failures: 0,
+      ejected_until: null,
+    },
     ...extra,
   };
 }
@@ -32,15 +45,18 @@ const ids = (rt: ServiceRuntime, ejected: (k: string) => boolean = () => false, 
 
 describe("eligible origins", () => {
   it("keeps enabled, non-draining, unknown or healthy, non-ejected origins", () => {
-    const rt = runtime([
-      origin("a", "healthy"),
-      origin("b", "unknown"),
-      origin("c", "unhealthy"),
-      origin("d", "healthy", { drain: true }),
-      origin("e", "healthy", { enabled: false }),
-      origin("f", "healthy", { ejected_until_ms: NOW + 1000 }),
-      origin("g", "healthy", { ejected_until_ms: NOW - 1 }),
-    ], { panic_threshold_percent: 0 });
+    const rt = runtime(
+      [
+        origin("a", "healthy"),
+        origin("b", "unknown"),
+        origin("c", "unhealthy"),
+        origin("d", "healthy", { drain: true }),
+        origin("e", "healthy", { enabled: false }),
+        origin("f", "healthy", { ejected_until_ms: NOW + 1000 }),
+        origin("g", "healthy", { ejected_until_ms: NOW - 1 }),
+      ],
+      { panic_threshold_percent: 0 },
+    );
     expect(ids(rt)).toEqual(["s/a", "s/b", "s/g"]);
   });
 
@@ -50,7 +66,12 @@ describe("eligible origins", () => {
   });
 
   it("routes across all enabled origins when healthy ones fall below the panic threshold", () => {
-    const rt = runtime([origin("a", "healthy"), origin("b", "unhealthy"), origin("c", "unhealthy"), origin("d", "healthy", { drain: true })]);
+    const rt = runtime([
+      origin("a", "healthy"),
+      origin("b", "unhealthy"),
+      origin("c", "unhealthy"),
+      origin("d", "healthy", { drain: true }),
+    ]);
     const set = eligible(rt, NOW, () => false, 1);
     expect(set.panic).toBe(true);
     expect(set.endpoints.map((e) => e.id)).toEqual(["s/a", "s/b", "s/c"]);
@@ -64,7 +85,10 @@ describe("eligible origins", () => {
   });
 
   it("ramps the weight of an origin in slow start", () => {
-    const rt = runtime([origin("a", "healthy", { weight: 100, healthy_since_ms: NOW - 5000 }), origin("b", "healthy", { weight: 100 })], { slow_start_s: 10 });
+    const rt = runtime(
+      [origin("a", "healthy", { weight: 100, healthy_since_ms: NOW - 5000 }), origin("b", "healthy", { weight: 100 })],
+      { slow_start_s: 10 },
+    );
     const [a, b] = eligible(rt, NOW, () => false, 1).endpoints;
     expect(a!.weight).toBeGreaterThan(10);
     expect(a!.weight).toBeLessThan(100);
@@ -79,7 +103,12 @@ describe("passive outlier detection in the isolate", () => {
     const p = new PassiveHealth();
     for (let i = 0; i < 4; i++) expect(p.record("s", "a", true, cfg, NOW, 0, 3)).toBeNull();
     const report = p.record("s", "a", true, cfg, NOW, 0, 3);
-    expect(report).toEqual({ service: "s", origin: "a", ejected_until: NOW + 30_000, reason: "outlier: 5 consecutive failures, ejected for 30s" });
+    expect(report).toEqual({
+      service: "s",
+      origin: "a",
+      ejected_until: NOW + 30_000,
+      reason: "outlier: 5 consecutive failures, ejected for 30s",
+    });
     expect(p.isEjected("s/a", NOW + 29_999)).toBe(true);
     expect(p.isEjected("s/a", NOW + 30_000)).toBe(false);
     expect(p.drain()).toHaveLength(1);
@@ -113,7 +142,9 @@ describe("eligible set between changes", () => {
   });
 
   it("lets an origin back at the very millisecond its registry ejection ends", () => {
-    const rt = runtime([origin("a", "healthy"), origin("b", "healthy", { ejected_until_ms: NOW + 1000 })], { panic_threshold_percent: 0 });
+    const rt = runtime([origin("a", "healthy"), origin("b", "healthy", { ejected_until_ms: NOW + 1000 })], {
+      panic_threshold_percent: 0,
+    });
     expect(eligible(rt, NOW, none, 1)).toMatchObject({ ejected: 1 });
     expect(idsOf(eligible(rt, NOW + 999, none, 1))).toEqual(["s/a"]);
     expect(eligible(rt, NOW + 1000, none, 1)).toMatchObject({ ejected: 0, endpoints: [{ id: "s/a" }, { id: "s/b" }] });
@@ -123,7 +154,16 @@ describe("eligible set between changes", () => {
     const rt = runtime([origin("a", "healthy"), origin("b", "healthy")], { panic_threshold_percent: 0 });
     const passive = new PassiveHealth();
     let asked = 0;
-    const at = (now: number) => eligible(rt, now, (key) => (asked++, passive.isEjected(key, now)), passive.generation);
+    const at = (now: number) =>
+      eligible(
+        rt,
+        now,
+        (key) => {
+          asked++;
+          return passive.isEjected(key, now);
+        },
+        passive.generation,
+      );
     expect(idsOf(at(NOW))).toEqual(["s/a", "s/b"]);
     for (let i = 0; i < 5; i++) passive.record("s", "b", true, cfg, NOW, 0, 2);
     // An ejection bumps the generation, so the very next request sees it.
@@ -149,7 +189,10 @@ describe("eligible set between changes", () => {
   });
 
   it("keeps a slow-start ramp moving, at most RECHECK_MS behind, and holds still once it is over", () => {
-    const rt = runtime([origin("a", "healthy", { weight: 100, healthy_since_ms: NOW }), origin("b", "healthy", { weight: 100 })], { slow_start_s: 10 });
+    const rt = runtime(
+      [origin("a", "healthy", { weight: 100, healthy_since_ms: NOW }), origin("b", "healthy", { weight: 100 })],
+      { slow_start_s: 10 },
+    );
     let last = 0;
     for (let t = NOW; t <= NOW + 10_000; t += 100) {
       const weight = eligible(rt, t, none, 1).endpoints[0]!.weight;
@@ -178,7 +221,12 @@ describe("eligible set between changes", () => {
         fc.array(fc.integer({ min: 0, max: 6000 }), { minLength: 1, maxLength: 30 }),
         (specs, threshold, times) => {
           const origins = specs.map((o, i) =>
-            origin(`o${i}`, o.status, { enabled: o.enabled, drain: o.drain, weight: o.weight, ejected_until_ms: o.ejectedFor === null ? null : NOW + o.ejectedFor }),
+            origin(`o${i}`, o.status, {
+              enabled: o.enabled,
+              drain: o.drain,
+              weight: o.weight,
+              ejected_until_ms: o.ejectedFor === null ? null : NOW + o.ejectedFor,
+            }),
           );
           const rt = runtime(origins, { panic_threshold_percent: threshold });
           // Mostly forward, sometimes back: a clock that goes back must not see a stale set.

@@ -6,16 +6,32 @@ const facts = { clientIp: "203.0.113.9", proto: "https", host: "api.example.com"
 describe("proxy header hygiene", () => {
   it("removes hop-by-hop fields, including those named in Connection", () => {
     const h = upstreamHeaders(
-      new Headers({ connection: "keep-alive, x-secret-hop", "keep-alive": "timeout=5", "x-secret-hop": "1", te: "trailers", upgrade: "h2c", "proxy-authorization": "Basic x", accept: "text/plain" }),
+      new Headers({
+        connection: "keep-alive, x-secret-hop",
+        "keep-alive": "timeout=5",
+        "x-secret-hop": "1",
+        te: "trailers",
+        upgrade: "h2c",
+        "proxy-authorization": "Basic x",
+        accept: "text/plain",
+      }),
       facts,
     );
-    for (const name of ["connection", "keep-alive", "x-secret-hop", "te", "upgrade", "proxy-authorization"]) expect(h.has(name), name).toBe(false);
+    for (const name of ["connection", "keep-alive", "x-secret-hop", "te", "upgrade", "proxy-authorization"])
+      expect(h.has(name), name).toBe(false);
     expect(h.get("accept")).toBe("text/plain");
   });
 
   it("overwrites client-supplied forwarding fields with what the mesh saw", () => {
     const h = upstreamHeaders(
-      new Headers({ "x-forwarded-for": "1.2.3.4", "x-forwarded-proto": "gopher", "x-forwarded-host": "evil.com", forwarded: "for=1.2.3.4", "x-real-ip": "1.2.3.4", "x-mesh-identity": "forged" }),
+      new Headers({
+        "x-forwarded-for": "1.2.3.4",
+        "x-forwarded-proto": "gopher",
+        "x-forwarded-host": "evil.com",
+        forwarded: "for=1.2.3.4",
+        "x-real-ip": "1.2.3.4",
+        "x-mesh-identity": "forged",
+      }),
       facts,
     );
     expect(h.get("x-forwarded-for")).toBe("203.0.113.9");
@@ -43,7 +59,9 @@ describe("proxy header hygiene", () => {
     const url = new URL("https://api.example.com:8443/users");
     expect(hostOf(new Headers({ host: "users.internal" }), url)).toBe("users.internal");
     expect(hostOf(new Headers(), url)).toBe("api.example.com:8443");
-    expect(clientIpOf(new Headers({ "cf-connecting-ip": "203.0.113.9", "x-forwarded-for": "1.2.3.4" }))).toBe("203.0.113.9");
+    expect(clientIpOf(new Headers({ "cf-connecting-ip": "203.0.113.9", "x-forwarded-for": "1.2.3.4" }))).toBe(
+      "203.0.113.9",
+    );
     expect(clientIpOf(new Headers({ "x-forwarded-for": "1.2.3.4" }))).toBeNull();
   });
 
@@ -54,7 +72,14 @@ describe("proxy header hygiene", () => {
   });
 
   it("adds the mesh's response fields and appends to an origin's server-timing", () => {
-    const h = downstreamHeaders(new Headers({ "server-timing": "db;dur=3", connection: "close", "content-type": "text/plain" }), "users-1", 2, 0.4, 12, "rid-12345678");
+    const h = downstreamHeaders(
+      new Headers({ "server-timing": "db;dur=3", connection: "close", "content-type": "text/plain" }),
+      "users-1",
+      2,
+      0.4,
+      12,
+      "rid-12345678",
+    );
     expect(h.get("x-mesh-origin")).toBe("users-1");
     expect(h.get("x-mesh-attempts")).toBe("2");
     expect(h.get("server-timing")).toBe("db;dur=3, mesh;dur=0.4, upstream;dur=12.0");

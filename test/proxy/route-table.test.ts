@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { ServiceInput, type ServiceConfig } from "../../src/model/service";
 import { compileRoutes, normalizeHost, prefixMatches } from "../../src/proxy/route-table";
 
-const svc = (name: string, routes: { host?: string; path_prefix?: string }[]): ServiceConfig => ({ name, ...ServiceInput.parse({ routes }) });
+const svc = (name: string, routes: { host?: string; path_prefix?: string }[]): ServiceConfig => ({
+  name,
+  ...ServiceInput.parse({ routes }),
+});
 
 describe("route matching", () => {
   const matcher = compileRoutes([

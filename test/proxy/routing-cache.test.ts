@@ -11,7 +11,8 @@ const snap = (version: number): Snapshot => ({
 
 /** A registry stand-in: records calls; each blocking read resolves when the test says so. */
 function fakeRegistry() {
-  const calls: { known: number; waitMs: number; resolve: (s: Snapshot | null) => void; reject: (e: Error) => void }[] = [];
+  const calls: { known: number; waitMs: number; resolve: (s: Snapshot | null) => void; reject: (e: Error) => void }[] =
+    [];
   let version = 1;
   const source: SnapshotSource = (known, waitMs) =>
     waitMs === 0

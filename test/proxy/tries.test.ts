@@ -14,16 +14,34 @@ import { seededRng } from "../helpers/rng";
 const origin = (id: string) => ({ id, url: `https://${id}.example.com`, weight: 1 }) as SnapshotOrigin;
 
 /** The tries of a `GET /x` to a service `s` over origins `ids`; the service (and its balancer) persists across runs. */
-function plan(ids: string[], config: Record<string, unknown> = {}, maxTries = 3, search = ""): (deps: TryDeps) => Promise<TriesOutcome> {
+function plan(
+  ids: string[],
+  config: Record<string, unknown> = {},
+  maxTries = 3,
+  search = "",
+): (deps: TryDeps) => Promise<TriesOutcome> {
   const cfg = { name: "s", ...ServiceInput.parse({ routes: [{}], ...config }) };
   const origins = new Map(ids.map((id) => [`s/${id}`, origin(id)]));
   const service = { config: cfg, origins: [...origins.values()], balancer: roundRobin() };
-  const set = { endpoints: ids.map((id) => ({ id: `s/${id}`, weight: 1 })), origins, panic: false, ejected: 0, total: ids.length };
+  const set = {
+    endpoints: ids.map((id) => ({ id: `s/${id}`, weight: 1 })),
+    origins,
+    panic: false,
+    ejected: 0,
+    total: ids.length,
+  };
   const init = tryInit("GET", new Headers(), null);
-  return (deps) => runTries({ service, set, hashKey: null, init, path: "/x", search, maxTries, deadline: Date.now() + 10_000 }, deps);
+  return (deps) =>
+    runTries({ service, set, hashKey: null, init, path: "/x", search, maxTries, deadline: Date.now() + 10_000 }, deps);
 }
 
-const deps = (budget = new RetryBudget()) => ({ load: new LoadStats(), passive: new PassiveHealth(), budget, clock: Date.now, rng: seededRng(1) });
+const deps = (budget = new RetryBudget()) => ({
+  load: new LoadStats(),
+  passive: new PassiveHealth(),
+  budget,
+  clock: Date.now,
+  rng: seededRng(1),
+});
 
 describe("tries", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -73,13 +91,21 @@ describe("tries", () => {
   });
 
   it("reports an ejection once an origin failed consecutive_failures times", async () => {
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (url) => new Response(null, { status: String(url).includes("a.example") ? 503 : 200 }));
+    vi.spyOn(globalThis, "fetch").mockImplementation(
+      async (url) => new Response(null, { status: String(url).includes("a.example") ? 503 : 200 }),
+    );
     const d = deps();
     let ejections = 0;
     const p = plan(["a", "b", "c"], { outlier_detection: { consecutive_failures: 2 }, retries: { attempts: 0 } }, 1);
     for (let i = 0; i < 9; i++) if ((await p(d)).ejected) ejections++;
     expect(ejections).toBe(1);
-    expect(d.passive.drain()).toEqual([expect.objectContaining({ service: "s", origin: "a", reason: "outlier: 2 consecutive failures, ejected for 30s" })]);
+    expect(d.passive.drain()).toEqual([
+      expect.objectContaining({
+        service: "s",
+        origin: "a",
+        reason: "outlier: 2 consecutive failures, ejected for 30s",
+      }),
+    ]);
     expect(d.passive.isEjected("s/a", Date.now())).toBe(true);
   });
 

@@ -83,7 +83,9 @@ describe("Registry Durable Object", () => {
     await reg.putService("s", service);
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        i % 2 === 0 ? reg.addOrigin("s", origin(`https://o${i}.example.com`)) : reg.putOrigin("s", `o${i}`, origin(`https://o${i}.example.com`)),
+        i % 2 === 0
+          ? reg.addOrigin("s", origin(`https://o${i}.example.com`))
+          : reg.putOrigin("s", `o${i}`, origin(`https://o${i}.example.com`)),
       ),
     );
     expect(results.every((r) => r.ok)).toBe(true);
@@ -108,9 +110,14 @@ describe("Registry Durable Object", () => {
   it("migrates an empty database to the newest schema, once", async () => {
     const reg = fresh("migrate");
     await runInDurableObject(reg, (_instance, state) => {
-      const applied = state.storage.sql.exec<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version").toArray();
+      const applied = state.storage.sql
+        .exec<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version")
+        .toArray();
       expect(applied.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
-      const tables = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name);
+      const tables = state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .toArray()
+        .map((r) => r.name);
       expect(tables).toEqual(expect.arrayContaining(["services", "origins", "events", "meta"]));
       // Running it again is a no-op and keeps data.
       expect(migrate(state.storage)).toBe(MIGRATIONS.length);

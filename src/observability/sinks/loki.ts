@@ -19,7 +19,10 @@ export function loki(lines: readonly string[]): EncodedBatch {
     streams.set(service, values);
   }
   const body = {
-    streams: [...streams].map(([service, values]) => ({ stream: { job: "flaremesh", service: service === "" ? "none" : service }, values })),
+    streams: [...streams].map(([service, values]) => ({
+      stream: { job: "flaremesh", service: service === "" ? "none" : service },
+      values,
+    })),
   };
   return { body: JSON.stringify(body), contentType: "application/json" };
 }

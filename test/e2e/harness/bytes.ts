@@ -13,7 +13,8 @@ export function deterministicBytes(offset: number, length: number): Buffer {
 /** Hex SHA-256 of the first `n` bytes of the `/bytes` stream. */
 export function bytesSha256(n: number): string {
   const hash = createHash("sha256");
-  for (let offset = 0; offset < n; offset += CHUNK) hash.update(deterministicBytes(offset, Math.min(CHUNK, n - offset)));
+  for (let offset = 0; offset < n; offset += CHUNK)
+    hash.update(deterministicBytes(offset, Math.min(CHUNK, n - offset)));
   return hash.digest("hex");
 }
 

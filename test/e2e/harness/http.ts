@@ -66,6 +66,8 @@ export function sha256(data: Uint8Array | string): string {
  */
 export function fetchWithTimeout(url: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
   const { timeoutMs = 10_000, ...rest } = init;
-  const signal = rest.signal ? AbortSignal.any([rest.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  const signal = rest.signal
+    ? AbortSignal.any([rest.signal, AbortSignal.timeout(timeoutMs)])
+    : AbortSignal.timeout(timeoutMs);
   return fetch(url, { ...rest, signal });
 }

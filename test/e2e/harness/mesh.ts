@@ -76,15 +76,21 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   };
   const args = [
     "dev",
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", persistDir,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    persistDir,
     "--test-scheduled",
-    "--log-level", "warn",
+    "--log-level",
+    "warn",
     "--show-interactive-dev-session=false",
     // An explicit env file stops wrangler from loading the developer's .dev.vars.
-    "--env-file", "/dev/null",
+    "--env-file",
+    "/dev/null",
     ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];
   const child = spawnWrangler(args);
@@ -142,7 +148,12 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     return new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key);
   };
 
-  const admin = async (method: string, path: string, body?: unknown, scope = "mesh:read mesh:write"): Promise<AdminResponse> => {
+  const admin = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    scope = "mesh:read mesh:write",
+  ): Promise<AdminResponse> => {
     const headers: Record<string, string> = { authorization: `Bearer ${await token(scope)}` };
     if (body !== undefined) headers["content-type"] = "application/json";
     const res = await fetchWithTimeout(`${url}/_mesh/api/v1${path}`, {
@@ -171,8 +182,15 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
  */
 function spawnWrangler(args: string[]): ChildProcess {
   const major = Number(process.versions.node.split(".")[0]);
-  const [command, argv] = major >= 22 ? [process.execPath, [WRANGLER_CLI, ...args]] : ["npx", ["--no-install", "wrangler", ...args]];
-  const env: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" };
+  const [command, argv] =
+    major >= 22 ? [process.execPath, [WRANGLER_CLI, ...args]] : ["npx", ["--no-install", "wrangler", ...args]];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    CI: "true",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    FORCE_COLOR: "0",
+  };
   // Variables that would make wrangler read secrets from the test's own environment.
   delete env.CLOUDFLARE_INCLUDE_PROCESS_ENV;
   delete env.CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV;

@@ -1,5 +1,11 @@
 import { createHash } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { bytesSha256, streamBytes } from "./bytes";
 
@@ -173,31 +179,56 @@ class OriginServer implements Origin {
       if (health) {
         const failing = b.flapEvery > 0 && this.healthCount % b.flapEvery === 0;
         const status = failing ? 503 : b.healthStatus;
-        this.later(b.healthLatencyMs, () => res.writeHead(status, { "content-type": "text/plain" }).end(failing ? "flap" : "ok"));
+        this.later(b.healthLatencyMs, () =>
+          res.writeHead(status, { "content-type": "text/plain" }).end(failing ? "flap" : "ok"),
+        );
         return;
       }
       this.later(b.latencyMs, () => this.answer(req, res, url, b.status, { length, sha256: hash.digest("hex") }));
     });
   }
 
-  private answer(req: IncomingMessage, res: ServerResponse, url: URL, status: number, body: { length: number; sha256: string }): void {
+  private answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    status: number,
+    body: { length: number; sha256: string },
+  ): void {
     const headers = { "x-origin-name": this.name };
     if (url.pathname === "/echo") {
-      const echo = { origin: this.name, method: req.method, url: req.url, headers: req.headers, body_length: body.length, body_sha256: body.sha256 };
+      const echo = {
+        origin: this.name,
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body_length: body.length,
+        body_sha256: body.sha256,
+      };
       res.writeHead(status, { ...headers, "content-type": "application/json" }).end(JSON.stringify(echo));
     } else if (url.pathname === "/bytes") {
       const n = Math.max(0, Math.min(Number(url.searchParams.get("n") ?? 0) || 0, 1 << 30));
       const lengthHeader = url.searchParams.get("chunked") === "1" ? {} : { "content-length": String(n) };
-      res.writeHead(status, { ...headers, ...lengthHeader, "content-type": "application/octet-stream", "x-bytes-sha256": bytesSha256(n) });
+      res.writeHead(status, {
+        ...headers,
+        ...lengthHeader,
+        "content-type": "application/octet-stream",
+        "x-bytes-sha256": bytesSha256(n),
+      });
       streamBytes(res, n);
     } else {
-      res.writeHead(status, { ...headers, "content-type": "application/json" }).end(JSON.stringify({ origin: this.name, path: req.url }));
+      res
+        .writeHead(status, { ...headers, "content-type": "application/json" })
+        .end(JSON.stringify({ origin: this.name, path: req.url }));
     }
   }
 
   /** Runs `fn` after `ms` (now if 0); pending runs are cancelled by `stop()`. */
   private later(ms: number, fn: () => void): void {
-    if (ms <= 0) return fn();
+    if (ms <= 0) {
+      fn();
+      return;
+    }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       fn();

@@ -39,7 +39,8 @@ export async function startSink(): Promise<Sink> {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        if (status >= 200 && status < 300) deliveries.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+        if (status >= 200 && status < 300)
+          deliveries.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
         res.writeHead(status).end();
       });
     });
@@ -76,7 +77,10 @@ export async function startSink(): Promise<Sink> {
 function decode(d: Delivery): Record<string, unknown>[] {
   const type = String(d.headers["content-type"] ?? "");
   if (type.startsWith("application/x-ndjson")) {
-    const docs = d.body.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const docs = d.body
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     // Elasticsearch _bulk: drop the action lines.
     return docs.filter((doc) => !("create" in doc && Object.keys(doc).length === 1));
   }
