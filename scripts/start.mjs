@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: runs the mesh locally under wrangler dev on http://127.0.0.1:8787
 // with local Durable Object storage in .wrangler/state. On first run it creates
-// .dev.vars from .dev.vars.example with a fresh random admin secret.
+// .dev.vars from .dev.vars.example with a fresh random admin secret. Arguments
+// after `--` go to wrangler dev (e.g. `npm start -- --persist-to /tmp/mesh`).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,8 +13,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const devVars = join(root, ".dev.vars");
 const PLACEHOLDER = "change-me-to-a-random-string-of-at-least-32-bytes";
 const port = process.env.PORT ?? "8787";
+const extra = process.argv.slice(2);
+/** How long wrangler gets to shut workerd down after a signal before the whole group is killed. */
+const STOP_GRACE_MS = 10_000;
 
-if (!existsSync(devVars)) {
+// With --env-file the caller brings its own settings; .dev.vars is not needed.
+if (!existsSync(devVars) && !extra.some((a) => a.startsWith("--env-file"))) {
   const example = readFileSync(join(root, ".dev.vars.example"), "utf8");
   writeFileSync(devVars, example.replace(PLACEHOLDER, randomBytes(32).toString("base64url")), { mode: 0o600 });
   console.log("Created .dev.vars with a random MESH_ADMIN_SECRET (git-ignored).");
@@ -26,30 +31,71 @@ flaremesh is starting on ${base}
   Get an admin token (valid 1 h):
     export TOKEN=$(npm run -s token -- --scope "mesh:read mesh:write")
 
-  Then try:
+  Then try (two origins: see the README's five-minute tour):
     curl -s ${base}/_mesh/healthz
-    curl -s -X PUT ${base}/_mesh/api/v1/services/users \\
+    curl -s -X PUT ${base}/_mesh/api/v1/services/files \\
       -H "authorization: Bearer $TOKEN" -H "content-type: application/json" \\
-      -d '{"routes":[{"path_prefix":"/users"}],"health_check":{"path":"/","interval_s":5}}'
-    curl -s -X POST ${base}/_mesh/api/v1/services/users/origins \\
+      -d '{"routes":[{"path_prefix":"/files"}],"strip_prefix":true,"health_check":{"path":"/","interval_s":2}}'
+    curl -s -X POST ${base}/_mesh/api/v1/services/files/origins \\
       -H "authorization: Bearer $TOKEN" -H "content-type: application/json" \\
       -d '{"url":"http://127.0.0.1:9001"}'
     curl -s ${base}/_mesh/api/v1/catalog -H "authorization: Bearer $TOKEN"
-    curl -s ${base}/users/anything          # proxied to an origin
+    curl -si ${base}/files/ | grep x-mesh      # proxied to an origin
 
-  Dashboard: ${base}/_mesh/ui    Metrics: ${base}/_mesh/metrics
+  Dashboard: ${base}/_mesh/ui#token=$TOKEN    Metrics: ${base}/_mesh/metrics
   Cron (health-check watchdog, log shipping) runs every minute; trigger it now with:
     curl -s "${base}/__scheduled?cron=*+*+*+*+*"
 `);
 
-const child = spawn(
-  "npx",
-  ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, "--test-scheduled", ...process.argv.slice(2)],
-  {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? "false" },
+// wrangler runs in its own process group so that a signal reaches it and the workerd it
+// starts alike (`npx` and wrangler do not pass SIGTERM on to workerd). A background group
+// must not read the terminal, so wrangler's interactive hotkeys are off: Ctrl-C still stops it.
+const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+const args = ["dev", "--ip", "127.0.0.1", "--port", port, "--test-scheduled"];
+if (!extra.some((a) => a.startsWith("--show-interactive-dev-session")))
+  args.push("--show-interactive-dev-session=false");
+const child = spawn(process.execPath, [wrangler, ...args, ...extra], {
+  cwd: root,
+  stdio: ["ignore", "inherit", "inherit"],
+  detached: true,
+  env: {
+    ...process.env,
+    WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? "false",
+    // Locally `request.cf` is a placeholder either way (colo/country in local logs are not real); not
+    // fetching it from workers.cloudflare.com saves a DNS error on every start of an offline machine.
+    CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
   },
-);
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+});
+
+function signalGroup(signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: the group is gone already.
+  }
+}
+
+let stopping = false;
+function stop(signal) {
+  if (stopping) {
+    signalGroup("SIGKILL");
+    return;
+  }
+  stopping = true;
+  signalGroup(signal);
+  setTimeout(() => signalGroup("SIGKILL"), STOP_GRACE_MS).unref();
+}
+process.on("SIGINT", () => stop("SIGINT"));
+process.on("SIGTERM", () => stop("SIGTERM"));
+process.on("SIGHUP", () => stop("SIGTERM"));
+// `npm start` runs this script under `sh -c`, and a SIGTERM sent to npm ends npm and sh but is not
+// passed on to us: when our parent goes away, stop as if we had been sent SIGTERM ourselves.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop("SIGTERM");
+}, 250).unref();
+child.on("exit", (code, signal) => {
+  // Whatever wrangler left behind in its group goes with it.
+  signalGroup("SIGKILL");
+  process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
+});

@@ -61,6 +61,14 @@ if (args.help) {
   process.exit(0);
 }
 
+const SCOPES = ["mesh:read", "mesh:write", "mesh:heartbeat"];
+const scopes = args.scope.split(" ").filter((s) => s !== "");
+const unknown = scopes.filter((s) => !SCOPES.includes(s));
+if (unknown.length > 0) {
+  fail(`unknown scope ${unknown.map((s) => `"${s}"`).join(", ")}: the mesh grants only ${SCOPES.join(", ")}`);
+}
+if (scopes.length === 0) fail(`--scope is empty: give one or more of ${SCOPES.join(", ")}`);
+
 const ttl = Number(args.ttl);
 if (!Number.isInteger(ttl) || ttl <= 0) fail(`--ttl must be a positive number of seconds, not "${args.ttl}"`);
 
@@ -82,7 +90,7 @@ if (pick("MESH_ADMIN_JWKS_URL")) {
   );
 }
 
-const jwt = new SignJWT({ scope: args.scope, ...(args.svc ? { svc: args.svc } : {}) })
+const jwt = new SignJWT({ scope: scopes.join(" "), ...(args.svc ? { svc: args.svc } : {}) })
   .setProtectedHeader({ alg: "HS256", typ: "JWT" })
   .setSubject(args.sub)
   .setIssuedAt()
