@@ -6,16 +6,14 @@ import type { Snapshot } from "../src/model/snapshot";
 import { STATUSES } from "../src/model/origin";
 import { applyLease } from "../src/health/lease";
 import { ejectionAllowed } from "../src/health/outlier";
-import type { EjectionReport } from "../src/proxy/passive";
+import type { EjectionReport } from "../src/model/ejection";
+import type { Found } from "../src/model/found";
 import { runActiveChecks, sweepDeadlines } from "./health-loop";
 import { commitOrigin } from "./health-ops";
 import { healthOf, toEvent, toOrigin, toSnapshotOrigin, type HealthEvent, type OriginRow } from "./rows";
 import { migrate } from "./schema";
 import { RegistryStore } from "./store";
 import { VersionWatch } from "./version-watch";
-
-/** What a registry call that can miss returns: the value, or which thing was missing. */
-export type Found<T> = { ok: true; value: T } | { ok: false; missing: "service" | "origin" };
 
 /** Longest a blocking snapshot read waits; under the 30 s a Worker's `waitUntil` may run after its response. */
 export const MAX_SNAPSHOT_WAIT_MS = 25_000;

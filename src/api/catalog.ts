@@ -1,8 +1,8 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
+import { found, registry } from "../clients/registry";
 import { Name } from "../model/common";
 import { OriginHealth, STATUSES } from "../model/origin";
-import { found, registry } from "./registry-client";
 import { ServiceParams, errorResponses, jsonResponse } from "./schemas";
 
 const Event = z

@@ -5,7 +5,7 @@ import type { AppEnv } from "../app-types";
 import { adminAuth, requireScopeFor } from "../auth/middleware";
 import { isHeartbeatPath } from "../auth/scopes";
 import { MeshError } from "../errors";
-import { invalidateRoutes } from "../proxy/forward";
+import { invalidateRoutes } from "../proxy/isolate";
 import { catalogApi } from "./catalog";
 import { logSinksApi } from "./log-sinks";
 import { logsApi } from "./logs";

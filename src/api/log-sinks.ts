@@ -1,11 +1,11 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { StoredSink } from "../../durable-objects/log-buffer";
 import type { AppEnv } from "../app-types";
+import { logBuffer } from "../clients/log-buffer";
 import { allowPrivateOrigins } from "../config";
 import { MeshError } from "../errors";
 import { Name } from "../model/common";
 import { LogSinkInput, checkSinkUrl, redactHeaders } from "../model/log-sink";
-import { logBuffer } from "../observability/log-buffer-client";
 import { flushRecorder } from "../observability/record";
 import { flushSink } from "../observability/ship";
 import { ErrorResponse, errorResponses, jsonBody, jsonResponse } from "./schemas";

@@ -1,6 +1,6 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
-import { logBuffer } from "../observability/log-buffer-client";
+import { logBuffer } from "../clients/log-buffer";
 import { flushRecorder } from "../observability/record";
 import { errorResponses, jsonResponse } from "./schemas";
 

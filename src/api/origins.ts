@@ -1,9 +1,9 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
+import { found, registry } from "../clients/registry";
 import { allowPrivateOrigins } from "../config";
 import { Origin, OriginInput, OriginPatch } from "../model/origin";
 import { checkOriginUrl } from "../model/origin-url";
-import { found, registry } from "./registry-client";
 import { OriginParams, ServiceParams, errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const originErrors = {

@@ -1,8 +1,8 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
+import { registry } from "../clients/registry";
 import { MeshError } from "../errors";
 import { ServiceInput } from "../model/service";
-import { registry } from "./registry-client";
 import { Service, ServiceParams, ServiceWithOrigins, errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const list = createRoute({

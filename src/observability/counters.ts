@@ -1,4 +1,4 @@
-import type { RequestOutcome } from "./record";
+import type { RequestOutcome } from "../model/outcome";
 
 /** Upper bounds (seconds) of the latency histogram buckets; `+Inf` is implied. */
 export const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;

@@ -1,4 +1,4 @@
-import type { RequestOutcome } from "./record";
+import type { RequestOutcome } from "../model/outcome";
 import { type ClientIpMode, redactClientIp, redactClientIpNow } from "./client-ip";
 
 /**
@@ -33,8 +33,8 @@ export interface LogEntry {
  * might carry can reach a log.
  * @example const line = JSON.stringify(await toLogEntry(outcome, "truncated", key))
  */
-export async function toLogEntry(o: RequestOutcome, mode: ClientIpMode, hashKey: string): Promise<LogEntry> {
-  return logEntry(o, await redactClientIp(o.client_ip, mode, hashKey));
+export async function toLogEntry(o: RequestOutcome, mode: ClientIpMode, hashSecret: string): Promise<LogEntry> {
+  return logEntry(o, await redactClientIp(o.client_ip, mode, hashSecret));
 }
 
 /**
@@ -61,12 +61,12 @@ export function toLogLine(o: RequestOutcome, mode: ClientIpMode): PendingLine {
 
 /**
  * The final text of a pending line: in `hashed` mode the HMAC of its address
- * (keyed with `hashKey`) goes where the line has `"client_ip":null`. That text
+ * (keyed from `hashSecret`) goes where the line has `"client_ip":null`. That text
  * can only be the key itself: every quote inside a JSON string value is escaped.
  */
-export async function finishLine(pending: PendingLine, hashKey: string): Promise<string> {
+export async function finishLine(pending: PendingLine, hashSecret: string): Promise<string> {
   if (typeof pending === "string") return pending;
-  const hash = await redactClientIp(pending.ip, "hashed", hashKey);
+  const hash = await redactClientIp(pending.ip, "hashed", hashSecret);
   return hash === null ? pending.line : pending.line.replace(NO_CLIENT_IP, `"client_ip":${JSON.stringify(hash)}`);
 }
 

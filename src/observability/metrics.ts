@@ -1,10 +1,10 @@
 import type { BufferStats } from "../../durable-objects/log-store";
-import { registry } from "../api/registry-client";
+import { logBuffer } from "../clients/log-buffer";
+import { registry } from "../clients/registry";
 import type { MeshEnv } from "../config";
 import { STATUSES, type HealthStatus } from "../model/origin";
 import type { ServiceConfig } from "../model/service";
 import { type CounterDeltas, LATENCY_BUCKETS_S, parseSeriesKey, seriesKey } from "./counters";
-import { logBuffer } from "./log-buffer-client";
 import type { Family, Sample } from "./prometheus";
 import { flushRecorder } from "./record";
 

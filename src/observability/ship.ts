@@ -1,7 +1,7 @@
 import type { StoredSink } from "../../durable-objects/log-buffer";
+import { logBuffer } from "../clients/log-buffer";
 import { type MeshEnv, allowPrivateOrigins } from "../config";
 import { checkSinkUrl } from "../model/log-sink";
-import { logBuffer } from "./log-buffer-client";
 import { encodeBatch } from "./sinks/index";
 
 /** Batches one sink may take per run: bounds a cron run's work (raise `batch_max` for more throughput). */

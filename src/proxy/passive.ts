@@ -1,14 +1,7 @@
 import { ejectionAllowed, recordPassive } from "../health/outlier";
 import { initialHealth, type HealthState } from "../health/state";
+import type { EjectionReport } from "../model/ejection";
 import type { OutlierDetection } from "../model/service";
-
-/** An ejection this isolate decided, to be reported to the registry. */
-export interface EjectionReport {
-  service: string;
-  origin: string;
-  ejected_until: number;
-  reason: string;
-}
 
 /**
  * Passive outlier detection in one isolate: it counts consecutive failures

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { LogBuffer } from "../../durable-objects/log-buffer";
 import type { LogStore } from "../../durable-objects/log-store";
 import { LogSinkInput } from "../../src/model/log-sink";
-import { logBuffer } from "../../src/observability/log-buffer-client";
+import { logBuffer } from "../../src/clients/log-buffer";
 import { BACKOFF_CAP_MS, backoffMs } from "../../src/observability/backoff";
 import { flushSink, shipLogs } from "../../src/observability/ship";
 import { envWithBuffer, line } from "./helpers";
