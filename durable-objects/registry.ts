@@ -5,7 +5,7 @@ import type { ServiceConfig, ServiceInput } from "../src/model/service";
 import type { Snapshot } from "../src/model/snapshot";
 import { STATUSES } from "../src/model/origin";
 import { applyLease } from "../src/health/lease";
-import { ejectionAllowed } from "../src/health/outlier";
+import { applyEjectionReport } from "../src/health/outlier";
 import type { EjectionReport } from "../src/model/ejection";
 import type { Found } from "../src/model/found";
 import { runActiveChecks, sweepDeadlines } from "./health-loop";
@@ -250,24 +250,15 @@ export class Registry extends DurableObject<Env> {
       for (const report of reports) {
         const svc = this.store.serviceRow(report.service);
         const row = this.store.originRow(report.service, report.origin);
-        if (!svc || !row || report.ejected_until <= now) continue;
-        const health = healthOf(row);
-        if (health.ejected_until !== null && health.ejected_until > now) continue;
+        if (!svc || !row) continue;
+        const peers = this.store
+          .originRows(report.service)
+          .filter((o) => o.enabled === 1 && o.drain === 0)
+          .map(healthOf);
         const config = JSON.parse(svc.config) as ServiceInput;
-        const peers = this.store.originRows(report.service).filter((o) => o.enabled === 1 && o.drain === 0);
-        const ejected = peers.filter((o) => (healthOf(o).ejected_until ?? 0) > now).length;
-        if (
-          config.outlier_detection === null ||
-          !ejectionAllowed(ejected, peers.length, config.outlier_detection.max_ejection_percent)
-        )
-          continue;
-        const next = {
-          ...health,
-          ejected_until: report.ejected_until,
-          ejection_count: health.ejection_count + 1,
-          passive_failures: 0,
-        };
-        commitOrigin(this.store, row, next, report.reason, now);
+        const verdict = applyEjectionReport(healthOf(row), report, config.outlier_detection, peers, now);
+        if (verdict === null) continue;
+        commitOrigin(this.store, row, verdict.state, verdict.reason, now);
         count++;
       }
       if (count > 0) this.store.bump();
