@@ -1,3 +1,4 @@
+import type { BufferStats } from "../src/model/log-buffer";
 import type { LogSinkInput } from "../src/model/log-sink";
 import { backoffMs } from "../src/observability/backoff";
 import type { CounterDeltas } from "../src/observability/counters";
@@ -28,19 +29,6 @@ export interface Batch {
   /** The seq of the last entry in `lines`: acknowledge up to it. */
   upTo: number;
   lines: string[];
-}
-
-/** The buffer's totals, for metrics. */
-export interface BufferStats {
-  entries: number;
-  bytes: number;
-  max_entries: number;
-  max_bytes: number;
-  /** Entries dropped (buffer full) before every sink had acknowledged them. */
-  evicted: number;
-  /** Entries isolates could not hand to the buffer. */
-  isolate_dropped: number;
-  sinks: { name: string; pending: number; shipped: number; dropped: number; failures: number }[];
 }
 
 type MetaKey = "last_seq" | "bytes" | "evicted" | "isolate_dropped";

@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { initialHealth } from "../src/health/state";
+import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
 import type { HealthStatus, Origin, OriginInput, OriginPatch } from "../src/model/origin";
-import type { ServiceConfig, ServiceInput } from "../src/model/service";
+import type { ServiceConfig, ServiceInput, ServiceWithOrigins } from "../src/model/service";
 import type { Snapshot } from "../src/model/snapshot";
 import { STATUSES } from "../src/model/origin";
 import { applyLease } from "../src/health/lease";
@@ -10,7 +11,7 @@ import type { EjectionReport } from "../src/model/ejection";
 import type { Found } from "../src/model/found";
 import { runActiveChecks, sweepDeadlines } from "./health-loop";
 import { commitOrigin } from "./health-ops";
-import { healthOf, toEvent, toOrigin, toSnapshotOrigin, type HealthEvent, type OriginRow } from "./rows";
+import { healthOf, toEvent, toOrigin, toSnapshotOrigin, type OriginRow } from "./rows";
 import { migrate } from "./schema";
 import { RegistryStore } from "./store";
 import { VersionWatch } from "./version-watch";
@@ -20,23 +21,6 @@ export const MAX_SNAPSHOT_WAIT_MS = 25_000;
 
 const MISSING_SERVICE = { ok: false, missing: "service" } as const;
 const MISSING_ORIGIN = { ok: false, missing: "origin" } as const;
-
-/** `GET /services/{name}/health`. */
-export interface ServiceHealth {
-  service: string;
-  counts: Record<string, number>;
-  origins: { id: string; url: string; health: Origin["health"] }[];
-  events: HealthEvent[];
-}
-
-/** `GET /catalog`. */
-export interface Catalog {
-  version: number;
-  services: Record<
-    string,
-    { origins: { id: string; url: string; zone: string | null; weight: number; status: HealthStatus }[] }
-  >;
-}
 
 /**
  * The service registry and health-state store: one SQLite-backed instance
@@ -57,7 +41,7 @@ export class Registry extends DurableObject<Env> {
     return this.store.serviceRows().map((r) => ({ name: r.name, ...(JSON.parse(r.config) as ServiceInput) }));
   }
 
-  getService(name: string): (ServiceConfig & { origins: Origin[] }) | null {
+  getService(name: string): ServiceWithOrigins | null {
     const row = this.store.serviceRow(name);
     if (!row) return null;
     return { name, ...(JSON.parse(row.config) as ServiceInput), origins: this.store.originRows(name).map(toOrigin) };

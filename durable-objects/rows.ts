@@ -1,4 +1,5 @@
 import type { HealthState } from "../src/health/state";
+import type { HealthEvent } from "../src/model/catalog";
 import type { HealthStatus, Origin } from "../src/model/origin";
 import type { SnapshotOrigin } from "../src/model/snapshot";
 
@@ -46,16 +47,6 @@ export interface EventRow {
   to_status: string;
   reason: string;
   [key: string]: SqlStorageValue;
-}
-
-/** A health transition as the API shows it. */
-export interface HealthEvent {
-  at: string;
-  service: string;
-  origin: string;
-  from: string;
-  to: string;
-  reason: string;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -1,40 +1,16 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import type { StoredSink } from "../../durable-objects/log-buffer";
 import type { AppEnv } from "../app-types";
 import { logBuffer } from "../clients/log-buffer";
 import { allowPrivateOrigins } from "../config";
 import { MeshError } from "../errors";
 import { Name } from "../model/common";
-import { LogSinkInput, checkSinkUrl, redactHeaders } from "../model/log-sink";
+import { ErrorResponse } from "../model/error";
+import { FlushResult, LogSink, LogSinkInput, type StoredSink, checkSinkUrl, redactHeaders } from "../model/log-sink";
 import { flushRecorder } from "../observability/record";
 import { flushSink } from "../observability/ship";
-import { ErrorResponse, errorResponses, jsonBody, jsonResponse } from "./schemas";
+import { errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const SinkParams = z.object({ name: Name.openapi({ param: { name: "name", in: "path" } }) });
-
-const LogSink = LogSinkInput.extend({
-  name: Name,
-  status: z.object({
-    pending: z.number().int(),
-    shipped: z.number().int(),
-    dropped: z.number().int(),
-    consecutive_failures: z.number().int(),
-    last_error: z.string().nullable(),
-    last_attempt_at: z.string().nullable(),
-    last_success_at: z.string().nullable(),
-    next_attempt_at: z.string().nullable(),
-  }),
-}).openapi("LogSink");
-
-const FlushResult = z
-  .object({
-    sink: z.string(),
-    shipped: z.number().int(),
-    batches: z.number().int(),
-    pending: z.number().int(),
-    error: z.string().nullable(),
-  })
-  .openapi("LogSinkFlush");
 
 const notAllowed = { 422: jsonResponse(ErrorResponse, "The sink URL is a private address (ERR_ORIGIN_NOT_ALLOWED)") };
 
@@ -75,7 +51,7 @@ const flush = createRoute({
 });
 
 /** A stored sink as the API shows it: header values that look like credentials are redacted. */
-function view(sink: StoredSink) {
+function view(sink: StoredSink): LogSink {
   return { name: sink.name, ...sink.config, headers: redactHeaders(sink.config.headers), status: sink.status };
 }
 

@@ -1,29 +1,9 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
 import { logBuffer } from "../clients/log-buffer";
+import { LogEntry } from "../model/log-entry";
 import { flushRecorder } from "../observability/record";
 import { errorResponses, jsonResponse } from "./schemas";
-
-const LogEntry = z
-  .object({
-    ts: z.string(),
-    request_id: z.string(),
-    method: z.string(),
-    host: z.string(),
-    path: z.string(),
-    status: z.number().int(),
-    service: z.string().nullable(),
-    origin_id: z.string().nullable(),
-    attempts: z.number().int(),
-    duration_ms: z.number(),
-    upstream_ms: z.number().nullable(),
-    bytes_out: z.number().nullable(),
-    client_ip: z.string().nullable(),
-    colo: z.string().nullable(),
-    country: z.string().nullable(),
-    error_code: z.string().nullable(),
-  })
-  .openapi("LogEntry");
 
 const tail = createRoute({
   method: "get",

@@ -2,13 +2,14 @@ import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
 import { found, registry } from "../clients/registry";
 import { allowPrivateOrigins } from "../config";
+import { ErrorResponse } from "../model/error";
 import { Origin, OriginInput, OriginPatch } from "../model/origin";
 import { checkOriginUrl } from "../model/origin-url";
 import { OriginParams, ServiceParams, errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const originErrors = {
   ...errorResponses,
-  422: jsonResponse(z.object({}), "Origin address not allowed (ERR_ORIGIN_NOT_ALLOWED)"),
+  422: jsonResponse(ErrorResponse, "Origin address not allowed (ERR_ORIGIN_NOT_ALLOWED)"),
 } as const;
 
 const list = createRoute({

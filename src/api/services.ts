@@ -2,8 +2,8 @@ import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
 import { registry } from "../clients/registry";
 import { MeshError } from "../errors";
-import { ServiceInput } from "../model/service";
-import { Service, ServiceParams, ServiceWithOrigins, errorResponses, jsonBody, jsonResponse } from "./schemas";
+import { Service, ServiceInput, ServiceWithOrigins } from "../model/service";
+import { ServiceParams, errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const list = createRoute({
   method: "get",

@@ -1,31 +1,6 @@
+import type { LogEntry } from "../model/log-entry";
 import type { RequestOutcome } from "../model/outcome";
 import { type ClientIpMode, redactClientIp, redactClientIpNow } from "./client-ip";
-
-/**
- * One request-log line, as every sink receives it (one JSON object per
- * request). By construction it holds no request headers: never the
- * authorization header, cookies or the identity token.
- */
-export interface LogEntry {
-  /** ISO 8601 time the request arrived. */
-  ts: string;
-  request_id: string;
-  method: string;
-  host: string;
-  /** Path only: the query string is never logged. */
-  path: string;
-  status: number;
-  service: string | null;
-  origin_id: string | null;
-  attempts: number;
-  duration_ms: number;
-  upstream_ms: number | null;
-  bytes_out: number | null;
-  client_ip: string | null;
-  colo: string | null;
-  country: string | null;
-  error_code: string | null;
-}
 
 /**
  * The log entry of a request outcome, with the client address recorded as

@@ -1,48 +1,6 @@
-import type { Route } from "../model/service";
+import type { Histogram, MeshStats, TrafficStats } from "../model/stats";
 import { LATENCY_BUCKETS_S, parseSeriesKey } from "./counters";
-import type { MeshMetrics, OriginState } from "./metrics";
-
-/** A cumulative latency histogram: `counts[i]` requests took at most `le[i]` seconds. */
-export interface Histogram {
-  le: string[];
-  counts: number[];
-  sum: number;
-  count: number;
-}
-
-/** Cumulative traffic counters of one origin (or of a service's requests no origin answered). */
-export interface TrafficStats {
-  requests: number;
-  by_class: Record<string, number>;
-  /** 5xx answers, the mesh's own included. */
-  errors: number;
-  retries: number;
-  ejections: number;
-  latency: Histogram;
-  upstream: Histogram;
-  p50_ms: number | null;
-  p99_ms: number | null;
-}
-
-export interface OriginStats extends Omit<OriginState, "service">, TrafficStats {}
-
-export interface ServiceStats {
-  name: string;
-  routes: Route[];
-  origins: OriginStats[];
-  /** Requests routed to the service that no origin answered (e.g. 503 no healthy origin). */
-  unattributed: TrafficStats;
-}
-
-/** `GET /_mesh/api/v1/stats`: counters since the log buffer was created; clients derive rates from two readings. */
-export interface MeshStats {
-  at: string;
-  version: number;
-  services: ServiceStats[];
-  /** Requests that matched no service. */
-  unrouted: TrafficStats;
-  logs: MeshMetrics["buffer"];
-}
+import type { MeshMetrics } from "./metrics";
 
 const LE = [...LATENCY_BUCKETS_S.map(String), "+Inf"];
 

@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { BufferStats } from "../../durable-objects/log-store";
+import type { BufferStats } from "../../src/model/log-buffer";
 import { Counters, countOutcome } from "../../src/observability/counters";
 import { metricFamilies, type MeshMetrics } from "../../src/observability/metrics";
 import { renderPrometheus } from "../../src/observability/prometheus";
