@@ -3,11 +3,13 @@ import type { AppEnv } from "../app-types";
 import { found, registry } from "../clients/registry";
 import { Name } from "../model/common";
 import { Catalog, HealthEvent, ServiceHealth } from "../model/catalog";
+import { guard } from "./guard";
 import { ServiceParams, errorResponses, jsonResponse } from "./schemas";
 
 const catalog = createRoute({
   method: "get",
   path: "/catalog",
+  middleware: guard("read"),
   summary: "The discovery view: every service's origins and their status",
   responses: { 200: jsonResponse(Catalog, "The catalog"), ...errorResponses },
 });
@@ -15,6 +17,7 @@ const catalog = createRoute({
 const health = createRoute({
   method: "get",
   path: "/services/{name}/health",
+  middleware: guard("read"),
   summary: "Counts by status, each origin's health and the recent events",
   request: { params: ServiceParams },
   responses: { 200: jsonResponse(ServiceHealth, "The service's health"), ...errorResponses },
@@ -23,6 +26,7 @@ const health = createRoute({
 const events = createRoute({
   method: "get",
   path: "/events",
+  middleware: guard("read"),
   summary: "Health transitions, newest first",
   request: {
     query: z

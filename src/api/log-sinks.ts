@@ -8,6 +8,7 @@ import { ErrorResponse } from "../model/error";
 import { FlushResult, LogSink, LogSinkInput, type StoredSink, checkSinkUrl, redactHeaders } from "../model/log-sink";
 import { flushRecorder } from "../observability/record";
 import { flushSink } from "../observability/ship";
+import { guard } from "./guard";
 import { errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const SinkParams = z.object({ name: Name.openapi({ param: { name: "name", in: "path" } }) });
@@ -17,6 +18,7 @@ const notAllowed = { 422: jsonResponse(ErrorResponse, "The sink URL is a private
 const list = createRoute({
   method: "get",
   path: "/log-sinks",
+  middleware: guard("read"),
   summary: "List log sinks with their shipping state (credential-like header values redacted)",
   responses: { 200: jsonResponse(z.object({ sinks: z.array(LogSink) }), "All sinks"), ...errorResponses },
 });
@@ -24,6 +26,7 @@ const list = createRoute({
 const put = createRoute({
   method: "put",
   path: "/log-sinks/{name}",
+  middleware: guard("write", "json"),
   summary: "Create or replace a log sink; a new sink receives the entries recorded from now on",
   request: { params: SinkParams, body: jsonBody(LogSinkInput) },
   responses: {
@@ -37,6 +40,7 @@ const put = createRoute({
 const del = createRoute({
   method: "delete",
   path: "/log-sinks/{name}",
+  middleware: guard("write"),
   summary: "Delete a log sink",
   request: { params: SinkParams },
   responses: { 204: { description: "Deleted" }, ...errorResponses },
@@ -45,6 +49,7 @@ const del = createRoute({
 const flush = createRoute({
   method: "post",
   path: "/log-sinks/{name}/flush",
+  middleware: guard("write"),
   summary: "Ship pending entries to this sink now, even while it backs off; 200 with `error` set if the sink failed",
   request: { params: SinkParams },
   responses: { 200: jsonResponse(FlushResult, "What was shipped"), ...errorResponses },
