@@ -1,3 +1,4 @@
+import { histogramQuantile } from "../dashboard/quantile.js";
 import type { Histogram, MeshStats, TrafficStats } from "../model/stats";
 import { LATENCY_BUCKETS_S, parseSeriesKey } from "./counters";
 import type { MeshMetrics } from "./metrics";
@@ -17,33 +18,6 @@ function emptyTraffic(): TrafficStats {
     p50_ms: null,
     p99_ms: null,
   };
-}
-
-/**
- * The q-quantile of a cumulative histogram in ms, interpolated linearly
- * within its bucket as Prometheus' histogram_quantile does; null without
- * observations. In the `+Inf` bucket it answers the largest finite bound.
- * @example histogramQuantile(h, 0.99) // 212.5
- */
-export function histogramQuantile(h: Pick<Histogram, "le" | "counts">, q: number): number | null {
-  const total = h.counts[h.counts.length - 1] ?? 0;
-  if (total === 0) return null;
-  const rank = q * total;
-  let prevLe = 0;
-  let prevCount = 0;
-  for (let i = 0; i < h.le.length; i++) {
-    const le = h.le[i] === "+Inf" ? Infinity : Number(h.le[i]);
-    const count = h.counts[i]!;
-    if (count >= rank) {
-      if (le === Infinity) return prevLe * 1000;
-      const inBucket = count - prevCount;
-      const fraction = inBucket === 0 ? 1 : (rank - prevCount) / inBucket;
-      return Math.round((prevLe + (le - prevLe) * fraction) * 1_000_000) / 1000;
-    }
-    prevLe = le;
-    prevCount = count;
-  }
-  return prevLe * 1000;
 }
 
 /**

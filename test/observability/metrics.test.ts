@@ -4,7 +4,8 @@ import type { BufferStats } from "../../src/model/log-buffer";
 import { Counters, countOutcome } from "../../src/observability/counters";
 import { metricFamilies, type MeshMetrics } from "../../src/observability/metrics";
 import { renderPrometheus } from "../../src/observability/prometheus";
-import { histogramQuantile, meshStats } from "../../src/observability/stats";
+import { histogramQuantile } from "../../src/dashboard/quantile.js";
+import { meshStats } from "../../src/observability/stats";
 import { token } from "../helpers/admin";
 import { outcome } from "./helpers";
 
