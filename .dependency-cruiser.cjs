@@ -32,6 +32,13 @@ module.exports = {
       from: { path: "^src/(model|balancer|health)/" },
       to: { path: "^(src/(api|auth|clients|observability|proxy)/|durable-objects/)" },
     },
+    {
+      name: "dashboard-loads-only-its-own-files",
+      severity: "error",
+      comment: "The browser can only load what is served below /_mesh/ui (JSDoc type imports of src/model are fine).",
+      from: { path: "^src/dashboard/" },
+      to: { pathNot: "^src/dashboard/" },
+    },
   ],
   options: {
     tsPreCompilationDeps: true,
