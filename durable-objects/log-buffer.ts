@@ -4,12 +4,11 @@ import type { BufferStats } from "../src/model/log-buffer";
 import type { LogEntry } from "../src/model/log-entry";
 import type { LogSinkInput, StoredSink } from "../src/model/log-sink";
 import type { CounterDeltas } from "../src/observability/counters";
+import { iso } from "../src/model/time";
 import { bufferLimits } from "../src/observability/limits";
 import { type Batch, LogStore, type SinkRow } from "./log-store";
 import { LOG_MIGRATIONS } from "./log-schema";
 import { migrate } from "./schema";
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * The request-log buffer and metric counter store: one SQLite-backed

@@ -1,6 +1,6 @@
 import type { BufferStats } from "../src/model/log-buffer";
 import type { LogSinkInput } from "../src/model/log-sink";
-import { backoffMs } from "../src/observability/backoff";
+import { sinkBackoffMs } from "../src/observability/backoff";
 import type { CounterDeltas } from "../src/observability/counters";
 import type { BufferLimits } from "../src/observability/limits";
 
@@ -168,7 +168,7 @@ export class LogStore {
   fail(name: string, error: string, now: number): number | null {
     const sink = this.sinkRow(name);
     if (!sink) return null;
-    const next = now + backoffMs(sink.failures + 1);
+    const next = now + sinkBackoffMs(sink.failures + 1);
     this.sql.exec(
       `UPDATE sinks SET failures = failures + 1, next_attempt_at = ?, last_error = ?, last_attempt_at = ? WHERE name = ?`,
       next,

@@ -25,11 +25,7 @@ export function parseSeriesKey(key: SeriesKey): { name: string; labels: Labels }
 
 const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"] as const;
 
-/** `2xx`…`5xx`, or `other` for a status outside 100–599 (e.g. 0 for an aborted request). */
-export function statusClass(status: number): string {
-  return STATUS_CLASSES[statusClassIndex(status)]!;
-}
-
+/** The index in STATUS_CLASSES of `2xx`…`5xx`, or of `other` for a status outside 100–599 (e.g. 0 for an aborted request). */
 function statusClassIndex(status: number): number {
   return status >= 100 && status <= 599 ? Math.floor(status / 100) - 1 : STATUS_CLASSES.length - 1;
 }

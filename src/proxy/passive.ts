@@ -61,8 +61,9 @@ export class PassiveHealth {
     return out;
   }
 
-  /** Forgets origins that are gone. */
+  /** Forgets origins that are gone (keys not in `keep`): their failure streaks and local ejections. */
   forget(keep: ReadonlySet<string>): void {
     for (const key of this.#states.keys()) if (!keep.has(key)) this.#states.delete(key);
+    for (const key of this.#ejectedUntil.keys()) if (!keep.has(key)) this.#ejectedUntil.delete(key);
   }
 }
