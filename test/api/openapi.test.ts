@@ -35,3 +35,28 @@ describe("OpenAPI document: one shape per wire type", () => {
     );
   });
 });
+
+describe("OpenAPI document", () => {
+  it("serves an OpenAPI 3.1 document of the routes", async () => {
+    const res = await api("GET", "/openapi.json", undefined, { token: null });
+    expect(res.status).toBe(200);
+    expect(res.json.openapi).toBe("3.1.0");
+    expect(Object.keys(res.json.paths)).toEqual(
+      expect.arrayContaining([
+        "/services",
+        "/services/{name}",
+        "/services/{name}/origins/{id}/heartbeat",
+        "/catalog",
+        "/events",
+      ]),
+    );
+    expect(res.json.components.schemas.ServiceInput.properties.retries).toBeDefined();
+  });
+
+  it("describes the log, sink and stats routes", async () => {
+    const doc = (await api("GET", "/openapi.json")).json;
+    for (const path of ["/log-sinks", "/log-sinks/{name}", "/log-sinks/{name}/flush", "/logs", "/stats"])
+      expect(Object.keys(doc.paths)).toContain(path);
+    expect(Object.keys(doc.paths["/log-sinks/{name}"])).toEqual(expect.arrayContaining(["put", "delete"]));
+  });
+});
