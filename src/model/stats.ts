@@ -37,9 +37,9 @@ export const OriginSummary = z.object({
   last_error: z.string().nullable(),
 });
 
-export const OriginStats = z.object({ ...OriginSummary.shape, ...TrafficStats.shape });
+const OriginStats = z.object({ ...OriginSummary.shape, ...TrafficStats.shape });
 
-export const ServiceStats = z.object({
+const ServiceStats = z.object({
   name: z.string(),
   routes: z.array(Route),
   origins: z.array(OriginStats),
@@ -62,6 +62,4 @@ export const MeshStats = z
 export type Histogram = z.infer<typeof Histogram>;
 export type TrafficStats = z.infer<typeof TrafficStats>;
 export type OriginSummary = z.infer<typeof OriginSummary>;
-export type OriginStats = z.infer<typeof OriginStats>;
-export type ServiceStats = z.infer<typeof ServiceStats>;
 export type MeshStats = z.infer<typeof MeshStats>;
