@@ -18,8 +18,9 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**"],
-    // A scripted origin on 127.0.0.1 for health checks run from workerd (tests read its port with `inject("originPort")`).
-    globalSetup: ["./test/helpers/origin-server.ts"],
+    // A scripted origin on 127.0.0.1 for health checks run from workerd (tests read its port with `inject("originPort")`),
+    // and wrangler.toml's [assets] as wrangler reads it (`inject("assetsConfig")`).
+    globalSetup: ["./test/helpers/origin-server.ts", "./test/helpers/wrangler-config.ts"],
     testTimeout: 20_000,
   },
 });

@@ -4,7 +4,7 @@ import { applyLease, leaseVerdict } from "../src/health/lease";
 import { releaseExpired } from "../src/health/outlier";
 import type { ServiceInput } from "../src/model/service";
 import { commitOrigin } from "./health-ops";
-import { healthOf, type OriginRow } from "./rows";
+import { configOf, healthOf, type OriginRow } from "./rows";
 import type { RegistryStore } from "./store";
 
 /** Workers allow six simultaneous outbound connections per invocation; more would only queue. */
@@ -93,7 +93,7 @@ function takeDueChecks(store: RegistryStore, now: number, rng: () => number): Ch
     for (const svc of store.dueServices(now)) {
       let config: ServiceInput;
       try {
-        config = JSON.parse(svc.config) as ServiceInput;
+        config = configOf(svc);
       } catch (err) {
         console.error(`health: config of service ${svc.name} is unreadable: ${String(err)}`);
         store.setNextCheck(svc.name, now + RETRY_AFTER_MS);

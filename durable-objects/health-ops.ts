@@ -1,3 +1,4 @@
+import { leaseDeadline } from "../src/health/lease";
 import { stampRecovery, type HealthState } from "../src/health/state";
 import { collapseStatus } from "../src/health/status";
 import { healthOf, type OriginRow } from "./rows";
@@ -7,10 +8,8 @@ import type { RegistryStore } from "./store";
 export function wakeAt(row: Pick<OriginRow, "ttl_s" | "last_heartbeat_at">, health: HealthState): number | null {
   const times: number[] = [];
   if (health.ejected_until !== null) times.push(health.ejected_until);
-  if (row.ttl_s !== null) {
-    const ttlMs = row.ttl_s * 1000;
-    times.push(row.last_heartbeat_at + (health.ttl_expired ? 10 * ttlMs : ttlMs) + 1);
-  }
+  const lease = leaseDeadline(row.ttl_s, row.last_heartbeat_at, health.ttl_expired);
+  if (lease !== null) times.push(lease);
   return times.length === 0 ? null : Math.min(...times);
 }
 

@@ -1,35 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
 import type { MeshEnv } from "../src/config";
-import type { LogSinkInput } from "../src/model/log-sink";
+import type { BufferStats } from "../src/model/log-buffer";
+import type { LogEntry } from "../src/model/log-entry";
+import type { LogSinkInput, StoredSink } from "../src/model/log-sink";
 import type { CounterDeltas } from "../src/observability/counters";
+import { iso } from "../src/model/time";
 import { bufferLimits } from "../src/observability/limits";
-import type { LogEntry } from "../src/observability/logs";
-import { type Batch, type BufferStats, LogStore, type SinkRow } from "./log-store";
+import { type Batch, LogStore, type SinkRow } from "./log-store";
 import { LOG_MIGRATIONS } from "./log-schema";
 import { migrate } from "./schema";
-
-/** A sink as stored: its configuration (headers unredacted) and its shipping state. */
-export interface StoredSink {
-  name: string;
-  config: LogSinkInput;
-  status: {
-    /** Entries waiting for this sink. */
-    pending: number;
-    shipped: number;
-    /** Entries dropped (buffer full) before this sink acknowledged them. */
-    dropped: number;
-    consecutive_failures: number;
-    last_error: string | null;
-    last_attempt_at: string | null;
-    last_success_at: string | null;
-    /** While backing off after failures: when the cron tries it again. */
-    next_attempt_at: string | null;
-  };
-}
-
-export type { Batch, BufferStats } from "./log-store";
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * The request-log buffer and metric counter store: one SQLite-backed

@@ -1,5 +1,6 @@
+import type { BufferStats } from "../src/model/log-buffer";
 import type { LogSinkInput } from "../src/model/log-sink";
-import { backoffMs } from "../src/observability/backoff";
+import { sinkBackoffMs } from "../src/observability/backoff";
 import type { CounterDeltas } from "../src/observability/counters";
 import type { BufferLimits } from "../src/observability/limits";
 
@@ -28,19 +29,6 @@ export interface Batch {
   /** The seq of the last entry in `lines`: acknowledge up to it. */
   upTo: number;
   lines: string[];
-}
-
-/** The buffer's totals, for metrics. */
-export interface BufferStats {
-  entries: number;
-  bytes: number;
-  max_entries: number;
-  max_bytes: number;
-  /** Entries dropped (buffer full) before every sink had acknowledged them. */
-  evicted: number;
-  /** Entries isolates could not hand to the buffer. */
-  isolate_dropped: number;
-  sinks: { name: string; pending: number; shipped: number; dropped: number; failures: number }[];
 }
 
 type MetaKey = "last_seq" | "bytes" | "evicted" | "isolate_dropped";
@@ -180,7 +168,7 @@ export class LogStore {
   fail(name: string, error: string, now: number): number | null {
     const sink = this.sinkRow(name);
     if (!sink) return null;
-    const next = now + backoffMs(sink.failures + 1);
+    const next = now + sinkBackoffMs(sink.failures + 1);
     this.sql.exec(
       `UPDATE sinks SET failures = failures + 1, next_attempt_at = ?, last_error = ?, last_attempt_at = ? WHERE name = ?`,
       next,

@@ -1,21 +1,19 @@
 import { DurableObject } from "cloudflare:workers";
-import { initialHealth } from "../src/health/state";
-import type { HealthStatus, Origin, OriginInput, OriginPatch } from "../src/model/origin";
-import type { ServiceConfig, ServiceInput } from "../src/model/service";
+import { applyEjectionReport } from "../src/health/outlier";
+import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
+import type { EjectionReport } from "../src/model/ejection";
+import type { Found } from "../src/model/found";
+import type { Origin, OriginInput, OriginPatch } from "../src/model/origin";
+import type { ServiceConfig, ServiceInput, ServiceWithOrigins } from "../src/model/service";
 import type { Snapshot } from "../src/model/snapshot";
-import { STATUSES } from "../src/model/origin";
-import { applyLease } from "../src/health/lease";
-import { ejectionAllowed } from "../src/health/outlier";
-import type { EjectionReport } from "../src/proxy/passive";
 import { runActiveChecks, sweepDeadlines } from "./health-loop";
 import { commitOrigin } from "./health-ops";
-import { healthOf, toEvent, toOrigin, toSnapshotOrigin, type HealthEvent, type OriginRow } from "./rows";
+import { adminReason, heartbeatRow, patchedRow, registeredRow } from "./origin-writes";
+import { catalogView, serviceHealthView } from "./registry-views";
+import { configOf, healthOf, toEvent, toOrigin, toSnapshotOrigin, type OriginRow } from "./rows";
 import { migrate } from "./schema";
 import { RegistryStore } from "./store";
 import { VersionWatch } from "./version-watch";
-
-/** What a registry call that can miss returns: the value, or which thing was missing. */
-export type Found<T> = { ok: true; value: T } | { ok: false; missing: "service" | "origin" };
 
 /** Longest a blocking snapshot read waits; under the 30 s a Worker's `waitUntil` may run after its response. */
 export const MAX_SNAPSHOT_WAIT_MS = 25_000;
@@ -23,27 +21,12 @@ export const MAX_SNAPSHOT_WAIT_MS = 25_000;
 const MISSING_SERVICE = { ok: false, missing: "service" } as const;
 const MISSING_ORIGIN = { ok: false, missing: "origin" } as const;
 
-/** `GET /services/{name}/health`. */
-export interface ServiceHealth {
-  service: string;
-  counts: Record<string, number>;
-  origins: { id: string; url: string; health: Origin["health"] }[];
-  events: HealthEvent[];
-}
-
-/** `GET /catalog`. */
-export interface Catalog {
-  version: number;
-  services: Record<
-    string,
-    { origins: { id: string; url: string; zone: string | null; weight: number; status: HealthStatus }[] }
-  >;
-}
-
 /**
  * The service registry and health-state store: one SQLite-backed instance
  * (named "global") holds every service, origin, health state and event.
- * It only keeps state and answers RPC; its alarm runs active checks.
+ * It only keeps state and answers RPC; its alarm runs active checks. The
+ * rules live elsewhere: health in src/health/, row building in
+ * ./origin-writes.ts, read views in ./registry-views.ts, SQL in ./store.ts.
  */
 export class Registry extends DurableObject<Env> {
   private readonly store: RegistryStore;
@@ -56,13 +39,13 @@ export class Registry extends DurableObject<Env> {
   }
 
   listServices(): ServiceConfig[] {
-    return this.store.serviceRows().map((r) => ({ name: r.name, ...(JSON.parse(r.config) as ServiceInput) }));
+    return this.store.serviceRows().map((r) => ({ name: r.name, ...configOf(r) }));
   }
 
-  getService(name: string): (ServiceConfig & { origins: Origin[] }) | null {
+  getService(name: string): ServiceWithOrigins | null {
     const row = this.store.serviceRow(name);
     if (!row) return null;
-    return { name, ...(JSON.parse(row.config) as ServiceInput), origins: this.store.originRows(name).map(toOrigin) };
+    return { name, ...configOf(row), origins: this.store.originRows(name).map(toOrigin) };
   }
 
   /** Creates or replaces a service; its origins are kept. */
@@ -99,119 +82,65 @@ export class Registry extends DurableObject<Env> {
   }
 
   /** Registers an origin under a server-chosen id. */
-  async addOrigin(service: string, input: OriginInput): Promise<Found<Origin>> {
-    const result = this.store.transaction((): Found<Origin> => {
+  addOrigin(service: string, input: OriginInput): Promise<Found<Origin>> {
+    return this.change(() => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       let id: string;
       do id = `${service.slice(0, 52)}-${this.store.takeOriginSeq(service)}`;
       while (this.store.originRow(service, id));
-      return { ok: true, value: this.writeNewOrigin(service, id, input, null) };
+      return { ok: true, value: this.register(service, id, input, null) };
     });
-    if (result.ok) await this.rearm();
-    return result;
   }
 
   /** Creates or replaces an origin under a client-chosen id; health is kept when the URL is unchanged. */
-  async putOrigin(
-    service: string,
-    id: string,
-    input: OriginInput,
-  ): Promise<Found<{ created: boolean; origin: Origin }>> {
-    const result = this.store.transaction((): Found<{ created: boolean; origin: Origin }> => {
+  putOrigin(service: string, id: string, input: OriginInput): Promise<Found<{ created: boolean; origin: Origin }>> {
+    return this.change(() => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       const existing = this.store.originRow(service, id);
-      return {
-        ok: true,
-        value: { created: existing === null, origin: this.writeNewOrigin(service, id, input, existing) },
-      };
+      return { ok: true, value: { created: existing === null, origin: this.register(service, id, input, existing) } };
     });
-    if (result.ok) await this.rearm();
-    return result;
   }
 
   /** Changes some fields of an origin. */
-  async patchOrigin(service: string, id: string, patch: OriginPatch): Promise<Found<Origin>> {
-    const result = this.store.transaction((): Found<Origin> => {
-      if (!this.store.serviceRow(service)) return MISSING_SERVICE;
-      const row = this.store.originRow(service, id);
-      if (!row) return MISSING_ORIGIN;
+  patchOrigin(service: string, id: string, patch: OriginPatch): Promise<Found<Origin>> {
+    return this.change(() => {
+      const row = this.existingOrigin(service, id);
+      if (!row.ok) return row;
       const now = Date.now();
-      const next: OriginRow = {
-        ...row,
-        weight: patch.weight ?? row.weight,
-        zone: patch.zone === undefined ? row.zone : patch.zone,
-        tags: patch.tags === undefined ? row.tags : JSON.stringify(patch.tags),
-        metadata: patch.metadata === undefined ? row.metadata : JSON.stringify(patch.metadata),
-        enabled: patch.enabled === undefined ? row.enabled : Number(patch.enabled),
-        drain: patch.drain === undefined ? row.drain : Number(patch.drain),
-        updated_at: now,
-      };
-      commitOrigin(this.store, next, healthOf(row), adminReason(patch), now);
+      commitOrigin(this.store, patchedRow(row.value, patch, now), healthOf(row.value), adminReason(patch), now);
       this.store.bump();
       return { ok: true, value: toOrigin(this.store.originRow(service, id)!) };
     });
-    if (result.ok) await this.rearm();
-    return result;
   }
 
-  async deleteOrigin(service: string, id: string): Promise<Found<null>> {
-    const result = this.store.transaction((): Found<null> => {
+  deleteOrigin(service: string, id: string): Promise<Found<null>> {
+    return this.change(() => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       if (!this.store.deleteOrigin(service, id)) return MISSING_ORIGIN;
       this.store.bump();
       return { ok: true, value: null };
     });
-    if (result.ok) await this.rearm();
-    return result;
   }
 
   /** Renews an origin's TTL lease (and clears an expired one). */
-  async heartbeat(service: string, id: string): Promise<Found<Origin>> {
-    const result = this.store.transaction((): Found<Origin> => {
-      if (!this.store.serviceRow(service)) return MISSING_SERVICE;
-      const row = this.store.originRow(service, id);
-      if (!row) return MISSING_ORIGIN;
+  heartbeat(service: string, id: string): Promise<Found<Origin>> {
+    return this.change(() => {
+      const row = this.existingOrigin(service, id);
+      if (!row.ok) return row;
       const now = Date.now();
-      const health = healthOf(row);
-      const renewed =
-        row.ttl_s === null ? { ...health, ttl_expired: false } : applyLease(health, "ok", row.ttl_s, now).state;
-      const next = { ...row, last_heartbeat_at: now };
-      if (commitOrigin(this.store, next, renewed, "ttl: heartbeat received", now)) this.store.bump();
+      const next = heartbeatRow(row.value, healthOf(row.value), now);
+      if (commitOrigin(this.store, next.row, next.health, "ttl: heartbeat received", now)) this.store.bump();
       return { ok: true, value: toOrigin(this.store.originRow(service, id)!) };
     });
-    if (result.ok) await this.rearm();
-    return result;
   }
 
   serviceHealth(service: string, eventLimit = 20): Found<ServiceHealth> {
     if (!this.store.serviceRow(service)) return MISSING_SERVICE;
-    const origins = this.store.originRows(service).map(toOrigin);
-    const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<string, number>;
-    for (const o of origins) counts[o.health.status] = (counts[o.health.status] ?? 0) + 1;
-    return {
-      ok: true,
-      value: {
-        service,
-        counts,
-        origins: origins.map((o) => ({ id: o.id, url: o.url, health: o.health })),
-        events: this.store.events(service, eventLimit).map(toEvent),
-      },
-    };
+    return { ok: true, value: serviceHealthView(this.store, service, eventLimit) };
   }
 
   catalog(): Catalog {
-    const services: Catalog["services"] = {};
-    for (const s of this.store.serviceRows()) services[s.name] = { origins: [] };
-    for (const o of this.store.originRows()) {
-      services[o.service]?.origins.push({
-        id: o.id,
-        url: o.url,
-        zone: o.zone,
-        weight: o.weight,
-        status: o.status as HealthStatus,
-      });
-    }
-    return { version: this.store.version(), services };
+    return catalogView(this.store);
   }
 
   events(service: string | null, limit: number): HealthEvent[] {
@@ -252,24 +181,14 @@ export class Registry extends DurableObject<Env> {
       for (const report of reports) {
         const svc = this.store.serviceRow(report.service);
         const row = this.store.originRow(report.service, report.origin);
-        if (!svc || !row || report.ejected_until <= now) continue;
-        const health = healthOf(row);
-        if (health.ejected_until !== null && health.ejected_until > now) continue;
-        const config = JSON.parse(svc.config) as ServiceInput;
-        const peers = this.store.originRows(report.service).filter((o) => o.enabled === 1 && o.drain === 0);
-        const ejected = peers.filter((o) => (healthOf(o).ejected_until ?? 0) > now).length;
-        if (
-          config.outlier_detection === null ||
-          !ejectionAllowed(ejected, peers.length, config.outlier_detection.max_ejection_percent)
-        )
-          continue;
-        const next = {
-          ...health,
-          ejected_until: report.ejected_until,
-          ejection_count: health.ejection_count + 1,
-          passive_failures: 0,
-        };
-        commitOrigin(this.store, row, next, report.reason, now);
+        if (!svc || !row) continue;
+        const peers = this.store
+          .originRows(report.service)
+          .filter((o) => o.enabled === 1 && o.drain === 0)
+          .map(healthOf);
+        const verdict = applyEjectionReport(healthOf(row), report, configOf(svc).outlier_detection, peers, now);
+        if (verdict === null) continue;
+        commitOrigin(this.store, row, verdict.state, verdict.reason, now);
         count++;
       }
       if (count > 0) this.store.bump();
@@ -290,30 +209,25 @@ export class Registry extends DurableObject<Env> {
     await this.rearm();
   }
 
-  private writeNewOrigin(service: string, id: string, input: OriginInput, existing: OriginRow | null): Origin {
+  /** Runs a change in one transaction and re-arms the alarm when it succeeded. */
+  private async change<T>(fn: () => Found<T>): Promise<Found<T>> {
+    const result = this.store.transaction(fn);
+    if (result.ok) await this.rearm();
+    return result;
+  }
+
+  /** The row of an origin of an existing service, or which of the two is missing. */
+  private existingOrigin(service: string, id: string): Found<OriginRow> {
+    if (!this.store.serviceRow(service)) return MISSING_SERVICE;
+    const row = this.store.originRow(service, id);
+    return row ? { ok: true, value: row } : MISSING_ORIGIN;
+  }
+
+  /** Stores a new or replaced origin, records its transition and bumps the version. */
+  private register(service: string, id: string, input: OriginInput, existing: OriginRow | null): Origin {
     const now = Date.now();
-    const keep = existing !== null && existing.url === input.url;
-    const base: OriginRow = {
-      service,
-      id,
-      url: input.url,
-      weight: input.weight,
-      zone: input.zone,
-      tags: JSON.stringify(input.tags),
-      metadata: JSON.stringify(input.metadata),
-      enabled: Number(input.enabled),
-      drain: Number(input.drain),
-      ttl_s: input.ttl_s,
-      created_at: existing?.created_at ?? now,
-      updated_at: now,
-      last_heartbeat_at: keep ? existing.last_heartbeat_at : now,
-      status: keep ? existing.status : "unknown",
-      status_since: keep ? existing.status_since : now,
-      health: keep ? existing.health : JSON.stringify(initialHealth(now)),
-      wake_at: null,
-    };
-    const reason = existing === null ? "registered" : keep ? adminReason(input) : "re-registered with a new url";
-    commitOrigin(this.store, base, healthOf(base), reason, now);
+    const { row, reason } = registeredRow(service, id, input, existing, now);
+    commitOrigin(this.store, row, healthOf(row), reason, now);
     this.store.bump();
     return toOrigin(this.store.originRow(service, id)!);
   }
@@ -329,12 +243,4 @@ export class Registry extends DurableObject<Env> {
     }
     return next;
   }
-}
-
-/** The event reason for an admin change of flags. */
-function adminReason(change: { enabled?: boolean; drain?: boolean }): string {
-  if (change.enabled === false) return "admin: disabled";
-  if (change.drain === true) return "admin: draining";
-  if (change.enabled === true || change.drain === false) return "admin: enabled";
-  return "admin: updated";
 }

@@ -1,6 +1,9 @@
 import type { HealthState } from "../src/health/state";
+import type { HealthEvent } from "../src/model/catalog";
 import type { HealthStatus, Origin } from "../src/model/origin";
+import type { ServiceInput } from "../src/model/service";
 import type { SnapshotOrigin } from "../src/model/snapshot";
+import { iso } from "../src/model/time";
 
 /** An `origins` row as SQLite returns it. */
 export interface OriginRow {
@@ -48,17 +51,10 @@ export interface EventRow {
   [key: string]: SqlStorageValue;
 }
 
-/** A health transition as the API shows it. */
-export interface HealthEvent {
-  at: string;
-  service: string;
-  origin: string;
-  from: string;
-  to: string;
-  reason: string;
+/** The configuration stored with a service (validated, defaults filled in, when it was written). */
+export function configOf(row: ServiceRow): ServiceInput {
+  return JSON.parse(row.config) as ServiceInput;
 }
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The health state stored with an origin. */
 export function healthOf(row: OriginRow): HealthState {
@@ -80,7 +76,7 @@ export function toOrigin(row: OriginRow): Origin {
     ttl_s: row.ttl_s,
     health: {
       status: row.status as HealthStatus,
-      since: new Date(row.status_since).toISOString(),
+      since: iso(row.status_since),
       last_check: iso(h.last_check_at),
       last_check_ms: h.last_check_ms,
       last_error: h.last_error,
@@ -105,7 +101,7 @@ export function toSnapshotOrigin(row: OriginRow): SnapshotOrigin {
 /** An event row in the API's shape. */
 export function toEvent(row: EventRow): HealthEvent {
   return {
-    at: new Date(row.at).toISOString(),
+    at: iso(row.at),
     service: row.service,
     origin: row.origin,
     from: row.from_status,

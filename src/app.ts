@@ -6,7 +6,7 @@ import type { AppEnv } from "./app-types";
 import { publicJwks } from "./auth/identity";
 import { adminAuth, authChallenge, requireScope } from "./auth/middleware";
 import { MeshError, errorResponse } from "./errors";
-import { dashboardHandler, metricsHandler } from "./observability/endpoints";
+import { DASHBOARD_PATH, dashboardHandler, metricsHandler } from "./observability/endpoints";
 
 /** Maps anything thrown to a MeshError; unknown errors become ERR_INTERNAL (and are logged). */
 export function toMeshError(err: unknown): MeshError {
@@ -40,7 +40,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   );
   app.route("/_mesh/api/v1", adminApi());
   app.get("/_mesh/metrics", adminAuth(), requireScope("read"), metricsHandler);
-  app.get("/_mesh/ui", dashboardHandler);
+  app.get(DASHBOARD_PATH, dashboardHandler);
+  app.get(`${DASHBOARD_PATH}/:file`, dashboardHandler);
   app.all("/_mesh/*", (c) => {
     throw new MeshError("ERR_NOT_FOUND", `no such mesh endpoint: ${c.req.method} ${c.req.path}`);
   });

@@ -1,19 +1,23 @@
 /** Stable error codes: clients switch on these, never on message text. */
-export type MeshErrorCode =
-  | "ERR_VALIDATION"
-  | "ERR_UNAUTHENTICATED"
-  | "ERR_FORBIDDEN"
-  | "ERR_NOT_FOUND"
-  | "ERR_NO_ROUTE"
-  | "ERR_METHOD_NOT_ALLOWED"
-  | "ERR_TOO_LARGE"
-  | "ERR_ORIGIN_NOT_ALLOWED"
-  | "ERR_INTERNAL"
-  | "ERR_UPSTREAM"
-  | "ERR_NO_HEALTHY_ORIGIN"
-  | "ERR_AUTH_NOT_CONFIGURED"
-  | "ERR_UPSTREAM_TIMEOUT"
-  | "ERR_LOOP";
+export const ERROR_CODES = [
+  "ERR_VALIDATION",
+  "ERR_UNAUTHENTICATED",
+  "ERR_FORBIDDEN",
+  "ERR_NOT_FOUND",
+  "ERR_NO_ROUTE",
+  "ERR_METHOD_NOT_ALLOWED",
+  "ERR_TOO_LARGE",
+  "ERR_ORIGIN_NOT_ALLOWED",
+  "ERR_INTERNAL",
+  "ERR_UPSTREAM",
+  "ERR_NO_HEALTHY_ORIGIN",
+  "ERR_AUTH_NOT_CONFIGURED",
+  "ERR_UPSTREAM_TIMEOUT",
+  "ERR_LOOP",
+] as const;
+
+/** One of {@link ERROR_CODES}. */
+export type MeshErrorCode = (typeof ERROR_CODES)[number];
 
 const STATUS: Record<MeshErrorCode, number> = {
   ERR_VALIDATION: 400,

@@ -1,6 +1,6 @@
 import { createApp } from "./app";
 import { proxyRequest } from "./proxy/forward";
-import { registry } from "./api/registry-client";
+import { registry } from "./clients/registry";
 import type { MeshEnv } from "./config";
 import { flushRecorder } from "./observability/record";
 import { shipLogs } from "./observability/ship";

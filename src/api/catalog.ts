@@ -1,68 +1,32 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
+import { found, registry } from "../clients/registry";
 import { Name } from "../model/common";
-import { OriginHealth, STATUSES } from "../model/origin";
-import { found, registry } from "./registry-client";
+import { Catalog, HealthEvent, ServiceHealth } from "../model/catalog";
+import { guard } from "./guard";
 import { ServiceParams, errorResponses, jsonResponse } from "./schemas";
-
-const Event = z
-  .object({
-    at: z.string(),
-    service: z.string(),
-    origin: z.string(),
-    from: z.string(),
-    to: z.string(),
-    reason: z.string(),
-  })
-  .openapi("HealthEvent");
-
-const CatalogSchema = z
-  .object({
-    version: z.number().int(),
-    services: z.record(
-      z.string(),
-      z.object({
-        origins: z.array(
-          z.object({
-            id: z.string(),
-            url: z.string(),
-            zone: z.string().nullable(),
-            weight: z.number(),
-            status: z.enum(STATUSES),
-          }),
-        ),
-      }),
-    ),
-  })
-  .openapi("Catalog");
-
-const ServiceHealthSchema = z
-  .object({
-    service: z.string(),
-    counts: z.record(z.string(), z.number()),
-    origins: z.array(z.object({ id: z.string(), url: z.string(), health: OriginHealth })),
-    events: z.array(Event),
-  })
-  .openapi("ServiceHealth");
 
 const catalog = createRoute({
   method: "get",
   path: "/catalog",
+  middleware: guard("read"),
   summary: "The discovery view: every service's origins and their status",
-  responses: { 200: jsonResponse(CatalogSchema, "The catalog"), ...errorResponses },
+  responses: { 200: jsonResponse(Catalog, "The catalog"), ...errorResponses },
 });
 
 const health = createRoute({
   method: "get",
   path: "/services/{name}/health",
+  middleware: guard("read"),
   summary: "Counts by status, each origin's health and the recent events",
   request: { params: ServiceParams },
-  responses: { 200: jsonResponse(ServiceHealthSchema, "The service's health"), ...errorResponses },
+  responses: { 200: jsonResponse(ServiceHealth, "The service's health"), ...errorResponses },
 });
 
 const events = createRoute({
   method: "get",
   path: "/events",
+  middleware: guard("read"),
   summary: "Health transitions, newest first",
   request: {
     query: z
@@ -72,7 +36,7 @@ const events = createRoute({
       })
       .strict(),
   },
-  responses: { 200: jsonResponse(z.object({ events: z.array(Event) }), "The events"), ...errorResponses },
+  responses: { 200: jsonResponse(z.object({ events: z.array(HealthEvent) }), "The events"), ...errorResponses },
 });
 
 /** `/catalog`, `/events` and `/services/{name}/health`. */

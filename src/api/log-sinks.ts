@@ -1,46 +1,24 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import type { StoredSink } from "../../durable-objects/log-buffer";
 import type { AppEnv } from "../app-types";
+import { logBuffer } from "../clients/log-buffer";
 import { allowPrivateOrigins } from "../config";
 import { MeshError } from "../errors";
 import { Name } from "../model/common";
-import { LogSinkInput, checkSinkUrl, redactHeaders } from "../model/log-sink";
-import { logBuffer } from "../observability/log-buffer-client";
+import { ErrorResponse } from "../model/error";
+import { FlushResult, LogSink, LogSinkInput, type StoredSink, checkSinkUrl, redactHeaders } from "../model/log-sink";
 import { flushRecorder } from "../observability/record";
 import { flushSink } from "../observability/ship";
-import { ErrorResponse, errorResponses, jsonBody, jsonResponse } from "./schemas";
+import { guard } from "./guard";
+import { errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const SinkParams = z.object({ name: Name.openapi({ param: { name: "name", in: "path" } }) });
-
-const LogSink = LogSinkInput.extend({
-  name: Name,
-  status: z.object({
-    pending: z.number().int(),
-    shipped: z.number().int(),
-    dropped: z.number().int(),
-    consecutive_failures: z.number().int(),
-    last_error: z.string().nullable(),
-    last_attempt_at: z.string().nullable(),
-    last_success_at: z.string().nullable(),
-    next_attempt_at: z.string().nullable(),
-  }),
-}).openapi("LogSink");
-
-const FlushResult = z
-  .object({
-    sink: z.string(),
-    shipped: z.number().int(),
-    batches: z.number().int(),
-    pending: z.number().int(),
-    error: z.string().nullable(),
-  })
-  .openapi("LogSinkFlush");
 
 const notAllowed = { 422: jsonResponse(ErrorResponse, "The sink URL is a private address (ERR_ORIGIN_NOT_ALLOWED)") };
 
 const list = createRoute({
   method: "get",
   path: "/log-sinks",
+  middleware: guard("read"),
   summary: "List log sinks with their shipping state (credential-like header values redacted)",
   responses: { 200: jsonResponse(z.object({ sinks: z.array(LogSink) }), "All sinks"), ...errorResponses },
 });
@@ -48,6 +26,7 @@ const list = createRoute({
 const put = createRoute({
   method: "put",
   path: "/log-sinks/{name}",
+  middleware: guard("write", "json"),
   summary: "Create or replace a log sink; a new sink receives the entries recorded from now on",
   request: { params: SinkParams, body: jsonBody(LogSinkInput) },
   responses: {
@@ -61,6 +40,7 @@ const put = createRoute({
 const del = createRoute({
   method: "delete",
   path: "/log-sinks/{name}",
+  middleware: guard("write"),
   summary: "Delete a log sink",
   request: { params: SinkParams },
   responses: { 204: { description: "Deleted" }, ...errorResponses },
@@ -69,13 +49,14 @@ const del = createRoute({
 const flush = createRoute({
   method: "post",
   path: "/log-sinks/{name}/flush",
+  middleware: guard("write"),
   summary: "Ship pending entries to this sink now, even while it backs off; 200 with `error` set if the sink failed",
   request: { params: SinkParams },
   responses: { 200: jsonResponse(FlushResult, "What was shipped"), ...errorResponses },
 });
 
 /** A stored sink as the API shows it: header values that look like credentials are redacted. */
-function view(sink: StoredSink) {
+function view(sink: StoredSink): LogSink {
   return { name: sink.name, ...sink.config, headers: redactHeaders(sink.config.headers), status: sink.status };
 }
 

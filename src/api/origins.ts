@@ -1,19 +1,22 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
+import { found, registry } from "../clients/registry";
 import { allowPrivateOrigins } from "../config";
+import { ErrorResponse } from "../model/error";
 import { Origin, OriginInput, OriginPatch } from "../model/origin";
 import { checkOriginUrl } from "../model/origin-url";
-import { found, registry } from "./registry-client";
+import { guard } from "./guard";
 import { OriginParams, ServiceParams, errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const originErrors = {
   ...errorResponses,
-  422: jsonResponse(z.object({}), "Origin address not allowed (ERR_ORIGIN_NOT_ALLOWED)"),
+  422: jsonResponse(ErrorResponse, "Origin address not allowed (ERR_ORIGIN_NOT_ALLOWED)"),
 } as const;
 
 const list = createRoute({
   method: "get",
   path: "/services/{name}/origins",
+  middleware: guard("read"),
   summary: "List a service's origins",
   request: { params: ServiceParams },
   responses: { 200: jsonResponse(z.object({ origins: z.array(Origin) }), "The origins"), ...errorResponses },
@@ -22,6 +25,7 @@ const list = createRoute({
 const post = createRoute({
   method: "post",
   path: "/services/{name}/origins",
+  middleware: guard("write", "json"),
   summary: "Register an origin under a server-chosen id",
   request: { params: ServiceParams, body: jsonBody(OriginInput) },
   responses: { 201: jsonResponse(Origin, "Registered"), ...originErrors },
@@ -30,6 +34,7 @@ const post = createRoute({
 const put = createRoute({
   method: "put",
   path: "/services/{name}/origins/{id}",
+  middleware: guard("write", "json"),
   summary: "Create or replace an origin under a client-chosen id (idempotent)",
   request: { params: OriginParams, body: jsonBody(OriginInput) },
   responses: { 200: jsonResponse(Origin, "Replaced"), 201: jsonResponse(Origin, "Created"), ...originErrors },
@@ -38,6 +43,7 @@ const put = createRoute({
 const patch = createRoute({
   method: "patch",
   path: "/services/{name}/origins/{id}",
+  middleware: guard("write", "json"),
   summary: "Change weight, enabled, drain, tags, metadata or zone",
   request: { params: OriginParams, body: jsonBody(OriginPatch) },
   responses: { 200: jsonResponse(Origin, "Updated"), ...errorResponses },
@@ -46,6 +52,7 @@ const patch = createRoute({
 const del = createRoute({
   method: "delete",
   path: "/services/{name}/origins/{id}",
+  middleware: guard("write"),
   summary: "Deregister an origin",
   request: { params: OriginParams },
   responses: { 204: { description: "Deleted" }, ...errorResponses },
@@ -54,6 +61,7 @@ const del = createRoute({
 const heartbeat = createRoute({
   method: "put",
   path: "/services/{name}/origins/{id}/heartbeat",
+  middleware: guard("heartbeat"),
   summary: "Renew an origin's TTL lease (scope mesh:heartbeat or mesh:write)",
   request: { params: OriginParams },
   responses: { 200: jsonResponse(Origin, "Lease renewed"), ...errorResponses },

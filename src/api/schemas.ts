@@ -1,22 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Name } from "../model/common";
-import { Origin } from "../model/origin";
-import { ServiceInput } from "../model/service";
-
-/** A stored service, as the API returns it. */
-export const Service = ServiceInput.extend({ name: Name }).openapi("Service");
-export const ServiceWithOrigins = Service.extend({ origins: z.array(Origin) }).openapi("ServiceWithOrigins");
-
-export const ErrorResponse = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({ example: "ERR_VALIDATION" }),
-      message: z.string(),
-      details: z.array(z.object({ path: z.string(), message: z.string() })),
-      request_id: z.string(),
-    }),
-  })
-  .openapi("Error");
+import { ErrorResponse } from "../model/error";
 
 export const ServiceParams = z.object({ name: Name.openapi({ param: { name: "name", in: "path" } }) });
 export const OriginParams = ServiceParams.extend({ id: Name.openapi({ param: { name: "id", in: "path" } }) });

@@ -1,13 +1,15 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
+import { registry } from "../clients/registry";
 import { MeshError } from "../errors";
-import { ServiceInput } from "../model/service";
-import { registry } from "./registry-client";
-import { Service, ServiceParams, ServiceWithOrigins, errorResponses, jsonBody, jsonResponse } from "./schemas";
+import { Service, ServiceInput, ServiceWithOrigins } from "../model/service";
+import { guard } from "./guard";
+import { ServiceParams, errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const list = createRoute({
   method: "get",
   path: "/services",
+  middleware: guard("read"),
   summary: "List services",
   responses: { 200: jsonResponse(z.object({ services: z.array(Service) }), "All services"), ...errorResponses },
 });
@@ -15,6 +17,7 @@ const list = createRoute({
 const get = createRoute({
   method: "get",
   path: "/services/{name}",
+  middleware: guard("read"),
   summary: "Get a service with its origins",
   request: { params: ServiceParams },
   responses: { 200: jsonResponse(ServiceWithOrigins, "The service"), ...errorResponses },
@@ -23,6 +26,7 @@ const get = createRoute({
 const put = createRoute({
   method: "put",
   path: "/services/{name}",
+  middleware: guard("write", "json"),
   summary: "Create or replace a service",
   request: { params: ServiceParams, body: jsonBody(ServiceInput) },
   responses: {
@@ -35,6 +39,7 @@ const put = createRoute({
 const del = createRoute({
   method: "delete",
   path: "/services/{name}",
+  middleware: guard("write"),
   summary: "Delete a service and its origins",
   request: { params: ServiceParams },
   responses: { 204: { description: "Deleted" }, ...errorResponses },

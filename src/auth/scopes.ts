@@ -39,21 +39,3 @@ export function authorize(principal: Principal, need: Need): void {
       return;
   }
 }
-
-const HEARTBEAT = /\/services\/([^/]+)\/origins\/[^/]+\/heartbeat$/;
-
-/**
- * What an admin request needs by its method and path: `PUT …/heartbeat` a
- * heartbeat for its service, other GETs and HEADs reading, everything else writing.
- * @example needFor("PUT", "/_mesh/api/v1/services/users/origins/u1/heartbeat") // { kind: "heartbeat", service: "users" }
- */
-export function needFor(method: string, path: string): Need {
-  const heartbeat = HEARTBEAT.exec(path);
-  if (heartbeat && method === "PUT") return { kind: "heartbeat", service: decodeURIComponent(heartbeat[1]!) };
-  return method === "GET" || method === "HEAD" ? { kind: "read" } : { kind: "write" };
-}
-
-/** Whether the path is an origin's heartbeat route (which takes no body). */
-export function isHeartbeatPath(path: string): boolean {
-  return HEARTBEAT.test(path);
-}

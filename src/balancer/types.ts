@@ -1,3 +1,5 @@
+import type { Policy } from "../model/service";
+
 /** One pickable origin as the balancer sees it. */
 export interface Endpoint {
   readonly id: string;
@@ -20,5 +22,5 @@ export interface Balancer {
   pick(endpoints: readonly Endpoint[], input: PickInput): Endpoint | undefined;
 }
 
-/** The load-balancing policies a service can name. */
-export type BalancerPolicy = "round_robin" | "random" | "least_request" | "ewma" | "hash";
+/** The load-balancing policies a service can name: the model's `Policy`, defined once there. */
+export type BalancerPolicy = Policy;

@@ -21,6 +21,17 @@ export function leaseVerdict(ttlS: number | null, lastHeartbeatAt: number, now: 
 }
 
 /**
+ * The first instant at which the lease's verdict changes: just past the TTL while the lease is
+ * fresh, just past {@link DEREGISTER_AFTER_TTLS} TTLs once it has expired; null without a TTL.
+ * The registry's alarm wakes for it.
+ * @example leaseDeadline(30, lastHeartbeatAt, false) // lastHeartbeatAt + 30_001
+ */
+export function leaseDeadline(ttlS: number | null, lastHeartbeatAt: number, expired: boolean): number | null {
+  if (ttlS === null) return null;
+  return lastHeartbeatAt + (expired ? DEREGISTER_AFTER_TTLS : 1) * ttlS * 1000 + 1;
+}
+
+/**
  * Sets or clears the TTL flag. `reason` is set only when the flag changes;
  * a renewal that makes the origin routable again restarts its slow start.
  * @example applyLease(h, "expired", 30, now).reason // "ttl: no heartbeat for 30s"

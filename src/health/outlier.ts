@@ -81,3 +81,40 @@ export function releaseExpired(state: HealthState, now: number): { state: Health
   const next = { ...state, ejected_until: null, passive_failures: 0 };
   return { state: stampRecovery(state, next, now), reason: "outlier: ejection expired" };
 }
+
+/** What an isolate reports of an ejection it decided (see `EjectionReport` in src/model/ejection.ts). */
+export interface ReportedEjection {
+  ejected_until: number;
+  reason: string;
+}
+
+/**
+ * The registry's verdict on an ejection an isolate reported: the origin's new health, or null
+ * when the report is ignored — it has already run out, the origin is already ejected, the service
+ * has no outlier detection (`cfg` null), or one more ejection would exceed `max_ejection_percent`
+ * of `peers` (the health of the service's enabled, non-draining origins, this one included), so
+ * that the limit holds across all isolates' reports and not only within each isolate.
+ * @example applyEjectionReport(h, { ejected_until: now + 30_000, reason }, cfg, peers, now)?.state.ejection_count
+ */
+export function applyEjectionReport(
+  state: HealthState,
+  report: ReportedEjection,
+  cfg: OutlierConfig | null,
+  peers: readonly HealthState[],
+  now: number,
+): { state: HealthState; reason: string } | null {
+  if (report.ejected_until <= now) return null;
+  if (state.ejected_until !== null && state.ejected_until > now) return null;
+  if (cfg === null) return null;
+  const ejected = peers.filter((p) => (p.ejected_until ?? 0) > now).length;
+  if (!ejectionAllowed(ejected, peers.length, cfg.max_ejection_percent)) return null;
+  return {
+    state: {
+      ...state,
+      ejected_until: report.ejected_until,
+      ejection_count: state.ejection_count + 1,
+      passive_failures: 0,
+    },
+    reason: report.reason,
+  };
+}

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { MeshError } from "../errors";
-import { int } from "./common";
+import { Name, int } from "./common";
 import { type OriginUrlOptions, checkOriginUrl } from "./origin-url";
 
 export const SINK_FORMATS = ["ndjson", "json", "loki", "elasticsearch"] as const;
@@ -45,6 +45,48 @@ export const LogSinkInput = z
   .openapi("LogSinkInput");
 
 export type LogSinkInput = z.infer<typeof LogSinkInput>;
+
+/** A sink's shipping state. */
+export const SinkStatus = z.object({
+  /** Entries waiting for this sink. */
+  pending: z.number().int(),
+  shipped: z.number().int(),
+  /** Entries dropped (buffer full) before this sink acknowledged them. */
+  dropped: z.number().int(),
+  consecutive_failures: z.number().int(),
+  last_error: z.string().nullable(),
+  last_attempt_at: z.string().nullable(),
+  last_success_at: z.string().nullable(),
+  /** While backing off after failures: when the cron tries it again. */
+  next_attempt_at: z.string().nullable(),
+});
+
+/** A sink as `GET /log-sinks` shows it: its configuration (credential-like header values redacted) and its state. */
+export const LogSink = LogSinkInput.extend({ name: Name, status: SinkStatus }).openapi("LogSink");
+
+/** What one shipping run did for one sink. */
+export const ShipResult = z.object({
+  sink: z.string(),
+  /** Entries the sink acknowledged in this run. */
+  shipped: z.number().int(),
+  batches: z.number().int(),
+  /** Why the sink failed (it now backs off), or null. */
+  error: z.string().nullable(),
+});
+
+/** `POST /log-sinks/{name}/flush`: what was shipped, and what is still pending. */
+export const FlushResult = ShipResult.extend({ pending: z.number().int() }).openapi("LogSinkFlush");
+
+export type SinkStatus = z.infer<typeof SinkStatus>;
+export type LogSink = z.infer<typeof LogSink>;
+export type ShipResult = z.infer<typeof ShipResult>;
+
+/** A sink as the LogBuffer stores it: its configuration (headers unredacted) and its shipping state. */
+export interface StoredSink {
+  name: string;
+  config: LogSinkInput;
+  status: SinkStatus;
+}
 
 /** Header names whose values are credentials: `GET /log-sinks` shows them as `[redacted]`. */
 const SECRET_HEADER = /auth|token|secret|key|passw|cookie|session|signature|credential/i;

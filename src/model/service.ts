@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Name, ShortString, int } from "./common";
+import { Origin } from "./origin";
 
 /** A host pattern: a DNS name, or `*.` followed by one (leading wildcard). */
 const HostPattern = z
@@ -28,6 +29,7 @@ export const Route = z
   .openapi("Route");
 
 export const POLICIES = ["round_robin", "random", "least_request", "ewma", "hash"] as const;
+/** A load-balancing policy a service can name (`load_balancer.policy`). */
 export type Policy = (typeof POLICIES)[number];
 
 export const LoadBalancer = z
@@ -110,7 +112,11 @@ export type HealthCheck = z.infer<typeof HealthCheck>;
 export type Retries = z.infer<typeof Retries>;
 export type OutlierDetection = z.infer<typeof OutlierDetection>;
 
+/** A stored service, as the API returns it: its configuration with every default filled in. */
+export const Service = ServiceInput.extend({ name: Name }).openapi("Service");
+/** `GET /services/{name}`: the service with its origins. */
+export const ServiceWithOrigins = Service.extend({ origins: z.array(Origin) }).openapi("ServiceWithOrigins");
+
 /** A stored service: its configuration with every default filled in. */
-export interface ServiceConfig extends ServiceInput {
-  name: string;
-}
+export type ServiceConfig = z.infer<typeof Service>;
+export type ServiceWithOrigins = z.infer<typeof ServiceWithOrigins>;

@@ -8,9 +8,9 @@ export const BACKOFF_CAP_MS = 5 * 60_000;
  * 5 s, 10 s, 20 s, … capped at 5 minutes. With the minutely cron, a sink
  * that keeps failing is retried every run at first, then every few runs,
  * and at least every 5 minutes — while the other sinks ship every run.
- * @example backoffMs(3) // 20_000
+ * @example sinkBackoffMs(3) // 20_000
  */
-export function backoffMs(failures: number): number {
+export function sinkBackoffMs(failures: number): number {
   if (failures <= 0) return 0;
   return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(failures - 1, 30));
 }

@@ -1,3 +1,4 @@
+import type { MeshEnv } from "../config";
 import { parseIPv4, parseIPv6 } from "../model/ip";
 
 /** `MESH_LOG_CLIENT_IP`: how request logs record the client address (SPEC §2). */
@@ -14,15 +15,19 @@ export function clientIpMode(value: string | undefined): ClientIpMode {
 /**
  * The client address as a log may record it: `full` as given, `truncated`
  * to its /24 (IPv4) or /48 (IPv6) network, `hashed` to the first 16 hex
- * digits of HMAC-SHA-256 keyed with `hashKey` (stable across isolates, not
- * reversible by enumerating the IPv4 space without the key), `off` as null.
+ * digits of HMAC-SHA-256 under a key derived from `hashSecret` ({@link logHashSecret}:
+ * stable across isolates, not reversible by enumerating the IPv4 space without it), `off` as null.
  * Anything that is not an IP address is recorded as null unless `full`.
- * @example await redactClientIp("203.0.113.77", "truncated", key) // "203.0.113.0"
+ * @example await redactClientIp("203.0.113.77", "truncated", logHashSecret(env)) // "203.0.113.0"
  */
-export async function redactClientIp(ip: string | null, mode: ClientIpMode, hashKey: string): Promise<string | null> {
+export async function redactClientIp(
+  ip: string | null,
+  mode: ClientIpMode,
+  hashSecret: string,
+): Promise<string | null> {
   if (mode !== "hashed") return redactClientIpNow(ip, mode);
   if (ip === null || ip === "" || truncateIp(ip) === null) return null;
-  return hmacHex(hashKey, canonicalIp(ip) ?? ip);
+  return hmacHex(hashSecret, canonicalIp(ip) ?? ip);
 }
 
 /**
@@ -79,9 +84,26 @@ function formatIPv6(groups: number[]): string {
   return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 }
 
+/**
+ * The secret that `hashed` mode derives its HMAC key from: `MESH_ADMIN_SECRET`, because the hash
+ * must be the same in every isolate and that is the one secret every isolate of a deployment holds.
+ * The secret is never the HMAC key itself (see {@link hashKey}). Without one (JWKS mode) the key is
+ * derived from "" and a hash is only pseudonymous, as docs/OBSERVABILITY.md says.
+ * @example await finishLine(pending, logHashSecret(env))
+ */
+export function logHashSecret(env: Pick<MeshEnv, "MESH_ADMIN_SECRET">): string {
+  return env.MESH_ADMIN_SECRET ?? "";
+}
+
 const keys = new Map<string, Promise<CryptoKey>>();
 
-async function hmacHex(secret: string, data: string): Promise<string> {
+/**
+ * The client-address HMAC key, derived from `secret` by a domain-separation prefix: HMAC under
+ * "flaremesh client-ip v1\0" + secret is independent of HS256 under the secret, so a log hash is
+ * never a MAC the admin JWT key would make. Changing the derivation would change every hash a log
+ * consumer has already seen, so it stays as it is (hence the version in the prefix).
+ */
+function hashKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
     key = crypto.subtle.importKey(
@@ -93,6 +115,10 @@ async function hmacHex(secret: string, data: string): Promise<string> {
     );
     keys.set(secret, key);
   }
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await key, new TextEncoder().encode(data)));
+  return key;
+}
+
+async function hmacHex(secret: string, data: string): Promise<string> {
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await hashKey(secret), new TextEncoder().encode(data)));
   return Array.from(mac.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
 }

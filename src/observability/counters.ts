@@ -1,4 +1,4 @@
-import type { RequestOutcome } from "./record";
+import type { RequestOutcome } from "../model/outcome";
 
 /** Upper bounds (seconds) of the latency histogram buckets; `+Inf` is implied. */
 export const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
@@ -25,11 +25,7 @@ export function parseSeriesKey(key: SeriesKey): { name: string; labels: Labels }
 
 const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"] as const;
 
-/** `2xx`…`5xx`, or `other` for a status outside 100–599 (e.g. 0 for an aborted request). */
-export function statusClass(status: number): string {
-  return STATUS_CLASSES[statusClassIndex(status)]!;
-}
-
+/** The index in STATUS_CLASSES of `2xx`…`5xx`, or of `other` for a status outside 100–599 (e.g. 0 for an aborted request). */
 function statusClassIndex(status: number): number {
   return status >= 100 && status <= 599 ? Math.floor(status / 100) - 1 : STATUS_CLASSES.length - 1;
 }

@@ -1,31 +1,6 @@
-import type { RequestOutcome } from "./record";
+import type { LogEntry } from "../model/log-entry";
+import type { RequestOutcome } from "../model/outcome";
 import { type ClientIpMode, redactClientIp, redactClientIpNow } from "./client-ip";
-
-/**
- * One request-log line, as every sink receives it (one JSON object per
- * request). By construction it holds no request headers: never the
- * authorization header, cookies or the identity token.
- */
-export interface LogEntry {
-  /** ISO 8601 time the request arrived. */
-  ts: string;
-  request_id: string;
-  method: string;
-  host: string;
-  /** Path only: the query string is never logged. */
-  path: string;
-  status: number;
-  service: string | null;
-  origin_id: string | null;
-  attempts: number;
-  duration_ms: number;
-  upstream_ms: number | null;
-  bytes_out: number | null;
-  client_ip: string | null;
-  colo: string | null;
-  country: string | null;
-  error_code: string | null;
-}
 
 /**
  * The log entry of a request outcome, with the client address recorded as
@@ -33,8 +8,8 @@ export interface LogEntry {
  * might carry can reach a log.
  * @example const line = JSON.stringify(await toLogEntry(outcome, "truncated", key))
  */
-export async function toLogEntry(o: RequestOutcome, mode: ClientIpMode, hashKey: string): Promise<LogEntry> {
-  return logEntry(o, await redactClientIp(o.client_ip, mode, hashKey));
+export async function toLogEntry(o: RequestOutcome, mode: ClientIpMode, hashSecret: string): Promise<LogEntry> {
+  return logEntry(o, await redactClientIp(o.client_ip, mode, hashSecret));
 }
 
 /**
@@ -61,12 +36,12 @@ export function toLogLine(o: RequestOutcome, mode: ClientIpMode): PendingLine {
 
 /**
  * The final text of a pending line: in `hashed` mode the HMAC of its address
- * (keyed with `hashKey`) goes where the line has `"client_ip":null`. That text
+ * (keyed from `hashSecret`) goes where the line has `"client_ip":null`. That text
  * can only be the key itself: every quote inside a JSON string value is escaped.
  */
-export async function finishLine(pending: PendingLine, hashKey: string): Promise<string> {
+export async function finishLine(pending: PendingLine, hashSecret: string): Promise<string> {
   if (typeof pending === "string") return pending;
-  const hash = await redactClientIp(pending.ip, "hashed", hashKey);
+  const hash = await redactClientIp(pending.ip, "hashed", hashSecret);
   return hash === null ? pending.line : pending.line.replace(NO_CLIENT_IP, `"client_ip":${JSON.stringify(hash)}`);
 }
 

@@ -1,24 +1,17 @@
-import type { BufferStats } from "../../durable-objects/log-store";
-import { registry } from "../api/registry-client";
+import { logBuffer } from "../clients/log-buffer";
+import { registry } from "../clients/registry";
 import type { MeshEnv } from "../config";
-import { STATUSES, type HealthStatus } from "../model/origin";
+import type { BufferStats } from "../model/log-buffer";
+import { STATUSES } from "../model/origin";
 import type { ServiceConfig } from "../model/service";
+import type { OriginSummary } from "../model/stats";
 import { type CounterDeltas, LATENCY_BUCKETS_S, parseSeriesKey, seriesKey } from "./counters";
-import { logBuffer } from "./log-buffer-client";
 import type { Family, Sample } from "./prometheus";
 import { flushRecorder } from "./record";
 
 /** An origin's registry state, as the metrics need it. */
-export interface OriginState {
+export interface OriginState extends OriginSummary {
   service: string;
-  id: string;
-  url: string;
-  zone: string | null;
-  weight: number;
-  status: HealthStatus;
-  since: string;
-  last_check_ms: number | null;
-  last_error: string | null;
 }
 
 /** Everything the metrics are computed from: stored counters, log-buffer totals, registry state. */

@@ -1,30 +1,10 @@
-import { registryCalls } from "../api/registry-client";
+import { logBuffer } from "../clients/log-buffer";
 import type { MeshEnv } from "../config";
-import { clientIpMode } from "./client-ip";
+import type { RequestOutcome } from "../model/outcome";
+import { clientIpMode, logHashSecret } from "./client-ip";
 import { Counters, countOutcome } from "./counters";
-import { logBuffer } from "./log-buffer-client";
 import { type PendingLine, finishLine, toLogLine } from "./logs";
-
-/** What the proxy reports about one request it handled. */
-export interface RequestOutcome {
-  ts: number; // epoch ms when the request arrived
-  request_id: string;
-  method: string;
-  host: string;
-  path: string; // without query string
-  status: number;
-  service: string | null;
-  origin_id: string | null;
-  attempts: number; // tries made (1 = no retry)
-  duration_ms: number; // total, as the mesh measured it
-  upstream_ms: number | null;
-  bytes_out: number | null; // response body bytes if known
-  client_ip: string | null; // raw; recordRequest applies MESH_LOG_CLIENT_IP (full | truncated /24,/48 | hashed | off)
-  colo: string | null;
-  country: string | null;
-  error_code: string | null;
-  ejected?: { service: string; origin: string } | null;
-}
+import { registryCalls } from "./registry-calls";
 
 /** A batch goes out when it has this many entries… */
 export const FLUSH_ENTRIES = 100;
@@ -90,7 +70,7 @@ export async function flushRecorder(env: MeshEnv): Promise<void> {
   isolateDropped = 0;
   if (batch.length === 0 && deltas.length === 0 && dropped === 0) return;
   try {
-    const lines = await finishLines(batch, env.MESH_ADMIN_SECRET ?? "");
+    const lines = await finishLines(batch, logHashSecret(env));
     await logBuffer(env).append(lines, deltas, dropped);
   } catch (err) {
     console.error("request log flush failed; keeping the batch for the next flush", err);
@@ -103,7 +83,7 @@ export async function flushRecorder(env: MeshEnv): Promise<void> {
 }
 
 /** The batch's final lines; only `hashed` mode leaves any to finish (its HMAC is asynchronous). */
-async function finishLines(batch: PendingLine[], hashKey: string): Promise<string[]> {
+async function finishLines(batch: PendingLine[], hashSecret: string): Promise<string[]> {
   if (batch.every((l): l is string => typeof l === "string")) return batch;
-  return Promise.all(batch.map((l) => finishLine(l, hashKey)));
+  return Promise.all(batch.map((l) => finishLine(l, hashSecret)));
 }

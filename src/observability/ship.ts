@@ -1,7 +1,6 @@
-import type { StoredSink } from "../../durable-objects/log-buffer";
+import { logBuffer } from "../clients/log-buffer";
 import { type MeshEnv, allowPrivateOrigins } from "../config";
-import { checkSinkUrl } from "../model/log-sink";
-import { logBuffer } from "./log-buffer-client";
+import { type ShipResult, type StoredSink, checkSinkUrl } from "../model/log-sink";
 import { encodeBatch } from "./sinks/index";
 
 /** Batches one sink may take per run: bounds a cron run's work (raise `batch_max` for more throughput). */
@@ -12,16 +11,6 @@ export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 export const SINK_TIMEOUT_MS = 10_000;
 /** No new batch is started after this much of a run. */
 export const RUN_BUDGET_MS = 25_000;
-
-/** What one run shipped to one sink. */
-export interface ShipResult {
-  sink: string;
-  /** Entries the sink acknowledged in this run. */
-  shipped: number;
-  batches: number;
-  /** Why the sink failed (it now backs off), or null. */
-  error: string | null;
-}
 
 /** Test seams: the HTTP client and the run's time budget. */
 export interface ShipOptions {

@@ -1,48 +1,7 @@
-import type { Route } from "../model/service";
+import { histogramQuantile } from "../dashboard/quantile.js";
+import type { Histogram, MeshStats, TrafficStats } from "../model/stats";
 import { LATENCY_BUCKETS_S, parseSeriesKey } from "./counters";
-import type { MeshMetrics, OriginState } from "./metrics";
-
-/** A cumulative latency histogram: `counts[i]` requests took at most `le[i]` seconds. */
-export interface Histogram {
-  le: string[];
-  counts: number[];
-  sum: number;
-  count: number;
-}
-
-/** Cumulative traffic counters of one origin (or of a service's requests no origin answered). */
-export interface TrafficStats {
-  requests: number;
-  by_class: Record<string, number>;
-  /** 5xx answers, the mesh's own included. */
-  errors: number;
-  retries: number;
-  ejections: number;
-  latency: Histogram;
-  upstream: Histogram;
-  p50_ms: number | null;
-  p99_ms: number | null;
-}
-
-export interface OriginStats extends Omit<OriginState, "service">, TrafficStats {}
-
-export interface ServiceStats {
-  name: string;
-  routes: Route[];
-  origins: OriginStats[];
-  /** Requests routed to the service that no origin answered (e.g. 503 no healthy origin). */
-  unattributed: TrafficStats;
-}
-
-/** `GET /_mesh/api/v1/stats`: counters since the log buffer was created; clients derive rates from two readings. */
-export interface MeshStats {
-  at: string;
-  version: number;
-  services: ServiceStats[];
-  /** Requests that matched no service. */
-  unrouted: TrafficStats;
-  logs: MeshMetrics["buffer"];
-}
+import type { MeshMetrics } from "./metrics";
 
 const LE = [...LATENCY_BUCKETS_S.map(String), "+Inf"];
 
@@ -59,33 +18,6 @@ function emptyTraffic(): TrafficStats {
     p50_ms: null,
     p99_ms: null,
   };
-}
-
-/**
- * The q-quantile of a cumulative histogram in ms, interpolated linearly
- * within its bucket as Prometheus' histogram_quantile does; null without
- * observations. In the `+Inf` bucket it answers the largest finite bound.
- * @example histogramQuantile(h, 0.99) // 212.5
- */
-export function histogramQuantile(h: Pick<Histogram, "le" | "counts">, q: number): number | null {
-  const total = h.counts[h.counts.length - 1] ?? 0;
-  if (total === 0) return null;
-  const rank = q * total;
-  let prevLe = 0;
-  let prevCount = 0;
-  for (let i = 0; i < h.le.length; i++) {
-    const le = h.le[i] === "+Inf" ? Infinity : Number(h.le[i]);
-    const count = h.counts[i]!;
-    if (count >= rank) {
-      if (le === Infinity) return prevLe * 1000;
-      const inBucket = count - prevCount;
-      const fraction = inBucket === 0 ? 1 : (rank - prevCount) / inBucket;
-      return Math.round((prevLe + (le - prevLe) * fraction) * 1_000_000) / 1000;
-    }
-    prevLe = le;
-    prevCount = count;
-  }
-  return prevLe * 1000;
 }
 
 /**

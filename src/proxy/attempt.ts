@@ -75,6 +75,6 @@ export function retryable(result: TryResult, retryOn: Retries["retry_on"]): bool
 }
 
 /** Full-jitter exponential backoff before retry `n` (1-based): up to 25 ms, 50 ms, … capped at 250 ms. */
-export function backoffMs(n: number, rng: () => number): number {
+export function retryPauseMs(n: number, rng: () => number): number {
   return Math.round(rng() * Math.min(250, 25 * 2 ** (n - 1)));
 }

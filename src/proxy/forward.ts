@@ -1,27 +1,19 @@
-import { registry } from "../api/registry-client";
 import { IDENTITY_HEADER, createIdentitySigner } from "../auth/identity";
+import { registry } from "../clients/registry";
 import type { MeshEnv } from "../config";
 import { MeshError, errorResponse } from "../errors";
-import { recordRequest, type RequestOutcome } from "../observability/record";
+import type { RequestOutcome } from "../model/outcome";
+import { recordRequest } from "../observability/record";
 import { tryInit } from "./attempt";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
-import { PassiveHealth } from "./passive";
+import { budget, passive, routing } from "./isolate";
 import { forwardPath, hashKeyOf, mayRetry, planBody } from "./request-plan";
-import { RetryBudget } from "./retry-budget";
-import { RoutingCache, type RoutingState, type ServiceRuntime } from "./routing-cache";
+import type { RoutingState, ServiceRuntime } from "./routing-cache";
 import { runTries, type TriesOutcome, type TryDeps } from "./tries";
 
-/** Per-isolate data-plane state: lives as long as the isolate, shared by its requests. */
-export const routing = new RoutingCache();
-const passive = new PassiveHealth();
-const budget = new RetryBudget();
+// Built once per isolate: a request's tries read and update the isolate's shared state through it.
 const deps: TryDeps = { load: routing.load, passive, budget, clock: Date.now, rng: Math.random };
-
-/** Makes this isolate's next request wait for a fresh routing table (after an admin write). */
-export function invalidateRoutes(): void {
-  routing.invalidate();
-}
 
 /**
  * Proxies one request: route → eligible origins → pick → forward, with

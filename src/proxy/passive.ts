@@ -1,14 +1,7 @@
 import { ejectionAllowed, recordPassive } from "../health/outlier";
 import { initialHealth, type HealthState } from "../health/state";
+import type { EjectionReport } from "../model/ejection";
 import type { OutlierDetection } from "../model/service";
-
-/** An ejection this isolate decided, to be reported to the registry. */
-export interface EjectionReport {
-  service: string;
-  origin: string;
-  ejected_until: number;
-  reason: string;
-}
 
 /**
  * Passive outlier detection in one isolate: it counts consecutive failures
@@ -68,8 +61,9 @@ export class PassiveHealth {
     return out;
   }
 
-  /** Forgets origins that are gone. */
+  /** Forgets origins that are gone (keys not in `keep`): their failure streaks and local ejections. */
   forget(keep: ReadonlySet<string>): void {
     for (const key of this.#states.keys()) if (!keep.has(key)) this.#states.delete(key);
+    for (const key of this.#ejectedUntil.keys()) if (!keep.has(key)) this.#ejectedUntil.delete(key);
   }
 }

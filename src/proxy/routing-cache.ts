@@ -1,6 +1,7 @@
 import { LoadStats, createBalancer, type Balancer, type BalancerPolicy } from "../balancer/index";
 import type { ServiceConfig } from "../model/service";
 import type { Snapshot, SnapshotOrigin } from "../model/snapshot";
+import { PassiveHealth } from "./passive";
 import { compileRoutes, type RouteMatcher } from "./route-table";
 
 /** A service as the data plane holds it between snapshot refreshes. */
@@ -15,8 +16,6 @@ export interface ServiceRuntime {
 /** One isolate's routing table, built from a registry snapshot. */
 export interface RoutingState {
   version: number;
-  /** When this table was installed (epoch ms). */
-  fetchedAt: number;
   matcher: RouteMatcher;
   services: Map<string, ServiceRuntime>;
 }
@@ -58,6 +57,8 @@ export class RoutingCache {
   readonly #balancers = new Map<string, { policy: BalancerPolicy; balancer: Balancer }>();
   /** In-flight counts and latency estimates, keyed `service/origin`. */
   readonly load = new LoadStats();
+  /** Passive outlier detection, keyed `service/origin`. */
+  readonly passive = new PassiveHealth();
 
   constructor(
     private readonly clock: () => number = Date.now,
@@ -124,18 +125,21 @@ export class RoutingCache {
   #install(snapshot: Snapshot, seq: number): void {
     if (seq < this.#installedSeq) return;
     this.#installedSeq = seq;
-    this.#state = this.#build(snapshot, this.clock());
+    this.#state = this.#build(snapshot);
   }
 
-  #build(snapshot: Snapshot, now: number): RoutingState {
+  #build(snapshot: Snapshot): RoutingState {
     const services = new Map<string, ServiceRuntime>();
     for (const config of snapshot.services) {
       services.set(config.name, { config, origins: [], balancer: this.#balancerFor(config) });
     }
     for (const origin of snapshot.origins) services.get(origin.service)?.origins.push(origin);
     for (const name of this.#balancers.keys()) if (!services.has(name)) this.#balancers.delete(name);
-    this.load.forget(snapshot.origins.map((o) => `${o.service}/${o.id}`));
-    return { version: snapshot.version, fetchedAt: now, matcher: compileRoutes(snapshot.services), services };
+    // Per-origin state of origins that are gone would otherwise grow as origins come and go.
+    const present = new Set(snapshot.origins.map((o) => `${o.service}/${o.id}`));
+    this.load.forget(present);
+    this.passive.forget(present);
+    return { version: snapshot.version, matcher: compileRoutes(snapshot.services), services };
   }
 
   /** Keeps a service's balancer (and its round-robin position) across refreshes while its policy is unchanged. */

@@ -1,5 +1,5 @@
 import type { Endpoint, LoadStats } from "../balancer/index";
-import { backoffMs, failed, retryable, tryOnce, type TryInit, type TryResult } from "./attempt";
+import { failed, retryPauseMs, retryable, tryOnce, type TryInit, type TryResult } from "./attempt";
 import type { EligibleSet } from "./eligible";
 import type { PassiveHealth } from "./passive";
 import { targetUrl } from "./request-plan";
@@ -78,7 +78,7 @@ export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutco
     if (out.attempts >= maxTries || !deps.budget.tryWithdraw(name, config.retries.budget_ratio, deps.clock())) break;
     (tried ??= new Set()).add(pick.id);
     if (result.kind === "response") await result.response.body?.cancel();
-    const pause = Math.min(backoffMs(out.attempts, deps.rng), Math.max(0, deadline - deps.clock()));
+    const pause = Math.min(retryPauseMs(out.attempts, deps.rng), Math.max(0, deadline - deps.clock()));
     if (pause > 0) await new Promise((r) => setTimeout(r, pause));
   }
   return out;

@@ -41,20 +41,4 @@ describe("catalog, health and events", () => {
     expect(bad.status).toBe(400);
     expect(bad.json.error.details[0].path).toBe("limit");
   });
-
-  it("serves an OpenAPI 3.1 document of the routes", async () => {
-    const res = await api("GET", "/openapi.json", undefined, { token: null });
-    expect(res.status).toBe(200);
-    expect(res.json.openapi).toBe("3.1.0");
-    expect(Object.keys(res.json.paths)).toEqual(
-      expect.arrayContaining([
-        "/services",
-        "/services/{name}",
-        "/services/{name}/origins/{id}/heartbeat",
-        "/catalog",
-        "/events",
-      ]),
-    );
-    expect(res.json.components.schemas.ServiceInput.properties.retries).toBeDefined();
-  });
 });

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import type { AppEnv } from "../../src/app-types";
-import { adminAuth, authChallenge, requireScope, requireScopeFor } from "../../src/auth/middleware";
+import { adminAuth, authChallenge, requireScope } from "../../src/auth/middleware";
 import type { MeshEnv } from "../../src/config";
 import { MeshError, errorResponse } from "../../src/errors";
 
@@ -14,7 +14,7 @@ const app = new Hono<AppEnv>();
 app.use("/api/*", adminAuth());
 app.get("/api/services", requireScope("read"), (c) => c.json({ services: [], subject: c.get("principal").subject }));
 app.put("/api/services/:name", requireScope("write"), (c) => c.json({ name: c.req.param("name") }));
-app.put("/api/services/:name/origins/:id/heartbeat", requireScopeFor(), (c) =>
+app.put("/api/services/:name/origins/:id/heartbeat", requireScope("heartbeat"), (c) =>
   c.json({ renewed: c.req.param("name") }),
 );
 app.onError((err) => {

@@ -1,7 +1,10 @@
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
-import type { Principal } from "../../src/app-types";
-import { type Need, authorize, needFor } from "../../src/auth/scopes";
+import type { AppEnv, Principal } from "../../src/app-types";
+import { assertRoutesScoped, requireScope } from "../../src/auth/middleware";
+import { type Need, authorize } from "../../src/auth/scopes";
 import { MeshError } from "../../src/errors";
+import { api, token } from "../helpers/admin";
 
 const principal = (scope: string, service: string | null = null): Principal => ({
   subject: "t",
@@ -72,15 +75,76 @@ describe("authorize", () => {
   });
 });
 
-describe("needFor", () => {
-  it("maps method and path to the scope a request needs", () => {
-    expect(needFor("GET", "/_mesh/api/v1/services")).toEqual({ kind: "read" });
-    expect(needFor("HEAD", "/_mesh/api/v1/catalog")).toEqual({ kind: "read" });
-    expect(needFor("PUT", "/_mesh/api/v1/services/users")).toEqual({ kind: "write" });
-    expect(needFor("PUT", "/_mesh/api/v1/services/users/origins/u1/heartbeat")).toEqual({
-      kind: "heartbeat",
-      service: "users",
+describe("the scope each admin route declares", () => {
+  const as = (scope: string) => ({ scope });
+
+  it("GET and HEAD routes need mesh:read", async () => {
+    expect((await api("GET", "/services", undefined, as("mesh:read"))).status).toBe(200);
+    expect((await api("GET", "/services", undefined, as("mesh:write"))).status).toBe(403);
+    expect((await api("HEAD", "/catalog", undefined, as("mesh:read"))).status).toBe(200);
+    expect((await api("HEAD", "/catalog", undefined, as("mesh:write"))).status).toBe(403);
+  });
+
+  it("changes need mesh:write", async () => {
+    const body = { routes: [{}] };
+    expect((await api("PUT", "/services/scope-users", body, as("mesh:read"))).status).toBe(403);
+    expect((await api("PUT", "/services/scope-users", body, as("mesh:heartbeat"))).status).toBe(403);
+    expect((await api("PUT", "/services/scope-users", body, as("mesh:write"))).status).toBe(201);
+  });
+
+  it("PUT …/heartbeat needs a heartbeat for the service named in its path", async () => {
+    await api("PUT", "/services/scope-users", { routes: [{}] });
+    await api("PUT", "/services/scope-users/origins/u1", { url: "https://u1.example.com", ttl_s: 60 });
+    const path = "/services/scope-users/origins/u1/heartbeat";
+    expect(
+      (await api("PUT", path, undefined, { token: await token("mesh:heartbeat", { svc: "scope-users" }) })).status,
+    ).toBe(200);
+    const other = await api("PUT", path, undefined, { token: await token("mesh:heartbeat", { svc: "billing" }) });
+    expect(other.status).toBe(403);
+    expect(other.json.error.message).toContain("'billing', not 'scope-users'");
+  });
+
+  it("grants no heartbeat for another method on a heartbeat path: it is no route at all", async () => {
+    const path = "/services/scope-users/origins/u1/heartbeat";
+    for (const scope of ["mesh:heartbeat", "mesh:write"]) {
+      const res = await api("DELETE", path, undefined, as(scope));
+      expect({ scope, status: res.status, code: res.json.error.code }).toEqual({
+        scope,
+        status: 404,
+        code: "ERR_NOT_FOUND",
+      });
+    }
+  });
+});
+
+describe("assertRoutesScoped", () => {
+  const route = (path: string, middleware?: ReturnType<typeof requireScope>[]) =>
+    createRoute({
+      method: "get",
+      path,
+      ...(middleware ? { middleware } : {}),
+      responses: { 200: { content: { "application/json": { schema: z.object({}) } }, description: "ok" } },
     });
-    expect(needFor("DELETE", "/_mesh/api/v1/services/users/origins/u1/heartbeat")).toEqual({ kind: "write" });
+
+  it("refuses to build an API with a route that declares no scope, naming it", () => {
+    const app = new OpenAPIHono<AppEnv>();
+    app.openapi(route("/scoped", [requireScope("read")]), (c) => c.json({}, 200));
+    app.openapi(route("/forgotten"), (c) => c.json({}, 200));
+    expect(() => assertRoutesScoped(app, [])).toThrow(/GET \/forgotten/);
+  });
+
+  it("also catches a route registered outside zod-openapi", () => {
+    const app = new OpenAPIHono<AppEnv>();
+    app.put("/plain", (c) => c.json({}));
+    app.get("/files/*", (c) => c.json({}));
+    expect(() => assertRoutesScoped(app, [])).toThrow(/PUT \/plain, GET \/files\/\*/);
+  });
+
+  it("accepts scoped routes, middleware for every path and the public paths it is given", () => {
+    const app = new OpenAPIHono<AppEnv>();
+    app.use("*", async (_c, next) => next());
+    app.openapi(route("/scoped", [requireScope("read")]), (c) => c.json({}, 200));
+    app.get("/doc", (c) => c.json({}));
+    expect(() => assertRoutesScoped(app, ["/doc"])).not.toThrow();
   });
 });

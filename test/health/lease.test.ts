@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type LeaseVerdict, applyLease, leaseVerdict } from "../../src/health/lease";
+import { type LeaseVerdict, applyLease, leaseDeadline, leaseVerdict } from "../../src/health/lease";
 import { initialHealth } from "../../src/health/state";
 
 const T0 = 1_700_000_000_000;
@@ -20,6 +20,19 @@ describe("leaseVerdict", () => {
     const registeredAt = T0;
     expect(leaseVerdict(10, registeredAt, registeredAt + 5_000)).toBe("ok");
     expect(leaseVerdict(10, registeredAt, registeredAt + 11_000)).toBe("expired");
+  });
+});
+
+describe("leaseDeadline", () => {
+  it("is the first millisecond at which the verdict changes", () => {
+    const fresh = leaseDeadline(30, T0, false)!;
+    expect([leaseVerdict(30, T0, fresh - 1), leaseVerdict(30, T0, fresh)]).toEqual(["ok", "expired"]);
+    const expired = leaseDeadline(30, T0, true)!;
+    expect([leaseVerdict(30, T0, expired - 1), leaseVerdict(30, T0, expired)]).toEqual(["expired", "deregister"]);
+  });
+
+  it("is null without a TTL", () => {
+    expect(leaseDeadline(null, T0, false)).toBeNull();
   });
 });
 

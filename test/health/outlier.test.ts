@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   MAX_EJECTION_MULTIPLIER,
   type OutlierConfig,
+  applyEjectionReport,
   ejectionAllowed,
   recordPassive,
   releaseExpired,
@@ -147,5 +148,48 @@ describe("releaseExpired", () => {
   it("does nothing to an origin that is not ejected", () => {
     const state = initialHealth(T0);
     expect(releaseExpired(state, T0 + 1)).toEqual({ state, reason: null });
+  });
+});
+
+describe("applyEjectionReport", () => {
+  const report = { ejected_until: T0 + 30_000, reason: "outlier: 5 consecutive failures, ejected for 30s" };
+  const healthy = () => ({ ...initialHealth(T0), passive_failures: 3 });
+  const ejectedPeer = () => ({ ...initialHealth(T0), ejected_until: T0 + 10_000 });
+
+  it("ejects until the reported time, counting the ejection and clearing the failure streak", () => {
+    const state = healthy();
+    const r = applyEjectionReport(state, report, CFG, [state, initialHealth(T0)], T0);
+    expect(r).toEqual({
+      state: { ...state, ejected_until: T0 + 30_000, ejection_count: 1, passive_failures: 0 },
+      reason: report.reason,
+    });
+  });
+
+  it("ignores a report that has run out, or one for an origin that is already ejected", () => {
+    const state = healthy();
+    expect(
+      applyEjectionReport(state, { ...report, ejected_until: T0 }, CFG, [state, initialHealth(T0)], T0),
+    ).toBeNull();
+    const already = ejectedPeer();
+    expect(applyEjectionReport(already, report, CFG, [already, initialHealth(T0)], T0)).toBeNull();
+  });
+
+  it("ignores a report for a service without outlier detection", () => {
+    const state = healthy();
+    expect(applyEjectionReport(state, report, null, [state, initialHealth(T0)], T0)).toBeNull();
+  });
+
+  it("keeps max_ejection_percent across isolates: peers ejected by other reports count", () => {
+    const state = healthy();
+    // Two of four at 50%: one already ejected by another isolate's report leaves room for one more.
+    expect(
+      applyEjectionReport(state, report, CFG, [state, ejectedPeer(), initialHealth(T0), initialHealth(T0)], T0),
+    ).not.toBeNull();
+    expect(
+      applyEjectionReport(state, report, CFG, [state, ejectedPeer(), ejectedPeer(), initialHealth(T0)], T0),
+    ).toBeNull();
+    // A peer whose ejection has ended no longer counts.
+    const ended = { ...initialHealth(T0), ejected_until: T0 - 1 };
+    expect(applyEjectionReport(state, report, CFG, [state, ended], T0)).not.toBeNull();
   });
 });

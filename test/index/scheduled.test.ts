@@ -6,7 +6,7 @@ import {
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { registry } from "../../src/api/registry-client";
+import { registry } from "../../src/clients/registry";
 import { ServiceInput } from "../../src/model/service";
 import { env } from "../helpers/admin";
 

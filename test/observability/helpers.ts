@@ -1,5 +1,5 @@
 import type { MeshEnv } from "../../src/config";
-import type { RequestOutcome } from "../../src/observability/record";
+import type { RequestOutcome } from "../../src/model/outcome";
 import { env } from "../helpers/admin";
 
 /** The test env with "the one" LogBuffer swapped for a fresh named instance, so tests do not share a buffer. */

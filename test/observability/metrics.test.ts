@@ -1,10 +1,11 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { BufferStats } from "../../durable-objects/log-store";
+import type { BufferStats } from "../../src/model/log-buffer";
 import { Counters, countOutcome } from "../../src/observability/counters";
 import { metricFamilies, type MeshMetrics } from "../../src/observability/metrics";
 import { renderPrometheus } from "../../src/observability/prometheus";
-import { histogramQuantile, meshStats } from "../../src/observability/stats";
+import { histogramQuantile } from "../../src/dashboard/quantile.js";
+import { meshStats } from "../../src/observability/stats";
 import { token } from "../helpers/admin";
 import { outcome } from "./helpers";
 

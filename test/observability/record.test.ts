@@ -9,7 +9,7 @@ import {
   type CounterDeltas,
   type Labels,
 } from "../../src/observability/counters";
-import { logBuffer } from "../../src/observability/log-buffer-client";
+import { logBuffer } from "../../src/clients/log-buffer";
 import { toLogEntry } from "../../src/observability/logs";
 import { FLUSH_ENTRIES, flushRecorder, recordRequest } from "../../src/observability/record";
 import { envWithBuffer, outcome } from "./helpers";

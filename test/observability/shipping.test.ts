@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { LogBuffer } from "../../durable-objects/log-buffer";
 import type { LogStore } from "../../durable-objects/log-store";
 import { LogSinkInput } from "../../src/model/log-sink";
-import { logBuffer } from "../../src/observability/log-buffer-client";
-import { BACKOFF_CAP_MS, backoffMs } from "../../src/observability/backoff";
+import { logBuffer } from "../../src/clients/log-buffer";
+import { BACKOFF_CAP_MS, sinkBackoffMs } from "../../src/observability/backoff";
 import { flushSink, shipLogs } from "../../src/observability/ship";
 import { envWithBuffer, line } from "./helpers";
 
@@ -129,8 +129,8 @@ describe("shipping logs to sinks", () => {
 
 describe("sink back-off", () => {
   it("doubles from 5 s per consecutive failure, capped at 5 minutes", () => {
-    expect([0, 1, 2, 3, 4].map(backoffMs)).toEqual([0, 5_000, 10_000, 20_000, 40_000]);
-    expect(backoffMs(7)).toBe(BACKOFF_CAP_MS);
-    expect(backoffMs(1000)).toBe(BACKOFF_CAP_MS);
+    expect([0, 1, 2, 3, 4].map(sinkBackoffMs)).toEqual([0, 5_000, 10_000, 20_000, 40_000]);
+    expect(sinkBackoffMs(7)).toBe(BACKOFF_CAP_MS);
+    expect(sinkBackoffMs(1000)).toBe(BACKOFF_CAP_MS);
   });
 });

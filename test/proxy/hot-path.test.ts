@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { registryCalls } from "../../src/api/registry-client";
+import { registryCalls } from "../../src/observability/registry-calls";
 import { api } from "../helpers/admin";
 
 // Narrow unit test of the hot-path rule: origins are stubbed at `fetch`, so

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RetryBudget } from "../../src/proxy/retry-budget";
-import { backoffMs, retryable } from "../../src/proxy/attempt";
+import { retryPauseMs, retryable } from "../../src/proxy/attempt";
 
 describe("retry budget", () => {
   it("allows the floor of 10 retries per second (100 per 10 s) even with little traffic", () => {
@@ -43,8 +43,8 @@ describe("retry classification", () => {
   });
 
   it("backs off with full jitter, capped", () => {
-    expect(backoffMs(1, () => 0.999)).toBeLessThanOrEqual(25);
-    expect(backoffMs(10, () => 0.999)).toBeLessThanOrEqual(250);
-    expect(backoffMs(3, () => 0)).toBe(0);
+    expect(retryPauseMs(1, () => 0.999)).toBeLessThanOrEqual(25);
+    expect(retryPauseMs(10, () => 0.999)).toBeLessThanOrEqual(250);
+    expect(retryPauseMs(3, () => 0)).toBe(0);
   });
 });

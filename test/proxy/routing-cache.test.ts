@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Snapshot } from "../../src/model/snapshot";
 import { RoutingCache, type SnapshotSource } from "../../src/proxy/routing-cache";
+import { OriginInput } from "../../src/model/origin";
 import { ServiceInput } from "../../src/model/service";
 
 const snap = (version: number): Snapshot => ({
@@ -94,5 +95,50 @@ describe("RoutingCache", () => {
     reg.calls[0]!.resolve(snap(2));
     await tick();
     expect((await cache.get(reg.source, () => {})).version).toBe(3);
+  });
+
+  it("forgets the passive health and load of origins that left the table", async () => {
+    const cfg = { consecutive_failures: 5, base_ejection_s: 30, max_ejection_percent: 100 };
+    const withOrigins = (version: number, ids: string[]): Snapshot => ({
+      ...snap(version),
+      origins: ids.map((id) => ({
+        ...OriginInput.parse({ url: `https://${id}.example.com` }),
+        id,
+        service: "s",
+        healthy_since_ms: null,
+        ejected_until_ms: null,
+        health: {
+          status: "healthy",
+          since: "",
+          last_check: null,
+          last_check_ms: null,
+          last_error: null,
+          consecutive_successes: 0,
+          consecutive_failures: 0,
+          ejected_until: null,
+        },
+      })),
+    });
+    let table = withOrigins(1, ["a", "b"]);
+    const source: SnapshotSource = (known) => Promise.resolve(known === table.version ? null : table);
+    const cache = new RoutingCache(() => 0, 0, 0);
+    await cache.get(source, () => {});
+    // a: ejected here; b: four failures in a row, one short of an ejection.
+    for (let i = 0; i < 5; i++) cache.passive.record("s", "a", true, cfg, 0, 0, 2);
+    for (let i = 0; i < 4; i++) cache.passive.record("s", "b", true, cfg, 0, 0, 2);
+    cache.load.begin("s/b", 0);
+    expect(cache.passive.isEjected("s/a", 1)).toBe(true);
+    expect(cache.load.size).toBe(1);
+
+    table = withOrigins(2, []);
+    cache.invalidate();
+    await cache.get(source, () => {});
+    expect(cache.load.size).toBe(0);
+    // Both come back under the same ids: nothing of their old state is left.
+    table = withOrigins(3, ["a", "b"]);
+    cache.invalidate();
+    await cache.get(source, () => {});
+    expect(cache.passive.isEjected("s/a", 1)).toBe(false);
+    expect(cache.passive.record("s", "b", true, cfg, 1, 0, 2)).toBeNull();
   });
 });

@@ -134,4 +134,28 @@ describe("Registry Durable Object", () => {
     expect(events.map((e) => `${e.from}->${e.to}`)).toEqual(["draining->unknown", "unknown->draining"]);
     expect(events[1]?.reason).toBe("admin: draining");
   });
+
+  it("applies reported ejections within max_ejection_percent counted across reports", async () => {
+    const reg = fresh("ejections");
+    await reg.putService("s", service);
+    await reg.putOrigin("s", "a", origin("https://a.example.com"));
+    await reg.putOrigin("s", "b", origin("https://b.example.com"));
+    const v0 = await reg.version();
+    const until = Date.now() + 60_000;
+    const reason = "outlier: 5 consecutive failures, ejected for 60s";
+    const applied = await reg.reportEjections([
+      { service: "s", origin: "a", ejected_until: until, reason },
+      { service: "s", origin: "b", ejected_until: until, reason },
+      { service: "s", origin: "gone", ejected_until: until, reason },
+    ]);
+    // 50% of two origins: the second report would leave nothing to route to.
+    expect(applied).toBe(1);
+    expect(await reg.version()).toBe(v0 + 1);
+    const listed = await reg.listOrigins("s");
+    const status = Object.fromEntries(listed.ok ? listed.value.map((o) => [o.id, o.health.status]) : []);
+    expect(status).toEqual({ a: "ejected", b: "unknown" });
+    expect((await reg.events("s", 1))[0]).toMatchObject({ origin: "a", from: "unknown", to: "ejected", reason });
+    expect(await reg.reportEjections([{ service: "s", origin: "b", ejected_until: until, reason }])).toBe(0);
+    expect(await reg.reportEjections([{ service: "s", origin: "a", ejected_until: until + 1, reason }])).toBe(0);
+  });
 });

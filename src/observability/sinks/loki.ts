@@ -1,4 +1,4 @@
-import type { LogEntry } from "../logs";
+import type { LogEntry } from "../../model/log-entry";
 import type { EncodedBatch } from "./types";
 
 /**

@@ -1,15 +1,13 @@
 import type { MeshEnv } from "../config";
 import { MeshError } from "../errors";
-import type { Found } from "../../durable-objects/registry";
+import type { Found } from "../model/found";
+import { registryCalls } from "../observability/registry-calls";
 
 /** Every isolate talks to one registry instance. */
 const REGISTRY_NAME = "global";
 
-/** Counts registry RPCs made by this isolate (published as a metric). */
-export const registryCalls = { count: 0 };
-
 /**
- * The stub of the one Registry Durable Object.
+ * The stub of the one Registry Durable Object; every call counts as a registry RPC.
  * @example const services = await registry(c.env).listServices()
  */
 export function registry(env: Pick<MeshEnv, "REGISTRY">) {
@@ -17,7 +15,10 @@ export function registry(env: Pick<MeshEnv, "REGISTRY">) {
   return env.REGISTRY.get(env.REGISTRY.idFromName(REGISTRY_NAME));
 }
 
-/** The value of a Found result, or ERR_NOT_FOUND naming what is missing. */
+/**
+ * The value of a Found result, or ERR_NOT_FOUND naming what is missing.
+ * @example const origins = found(await registry(env).listOrigins(name), name)
+ */
 export function found<T>(result: Found<T>, service: string, origin?: string): T {
   if (result.ok) return result.value;
   throw result.missing === "service"

@@ -98,34 +98,3 @@ describe("log sinks API", () => {
     await api("DELETE", "/log-sinks/api-flush");
   });
 });
-
-describe("GET /logs", () => {
-  it("answers the recent logs as a list and validates limit", async () => {
-    const res = await api("GET", "/logs?limit=5", undefined, { scope: "mesh:read" });
-    expect(res.status).toBe(200);
-    expect(Array.isArray(res.json.logs)).toBe(true);
-    expect((await api("GET", "/logs?limit=0")).status).toBe(400);
-    expect((await api("GET", "/logs?limit=1001")).status).toBe(400);
-  });
-});
-
-describe("GET /stats", () => {
-  it("answers per-service traffic and log-buffer totals", async () => {
-    const res = await api("GET", "/stats", undefined, { scope: "mesh:read" });
-    expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({
-      services: expect.any(Array),
-      unrouted: { requests: expect.any(Number) },
-      logs: { entries: expect.any(Number), sinks: expect.any(Array) },
-    });
-  });
-});
-
-describe("OpenAPI document", () => {
-  it("describes the log, sink and stats routes", async () => {
-    const doc = (await api("GET", "/openapi.json")).json;
-    for (const path of ["/log-sinks", "/log-sinks/{name}", "/log-sinks/{name}/flush", "/logs", "/stats"])
-      expect(Object.keys(doc.paths)).toContain(path);
-    expect(Object.keys(doc.paths["/log-sinks/{name}"])).toEqual(expect.arrayContaining(["put", "delete"]));
-  });
-});

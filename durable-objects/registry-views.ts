@@ -1,0 +1,33 @@
+import type { Catalog, ServiceHealth } from "../src/model/catalog";
+import { type HealthStatus, STATUSES } from "../src/model/origin";
+import { toEvent, toOrigin } from "./rows";
+import type { RegistryStore } from "./store";
+
+/** `GET /services/{name}/health` of an existing service: counts by status, each origin's health, recent events. */
+export function serviceHealthView(store: RegistryStore, service: string, eventLimit: number): ServiceHealth {
+  const origins = store.originRows(service).map(toOrigin);
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<string, number>;
+  for (const o of origins) counts[o.health.status] = (counts[o.health.status] ?? 0) + 1;
+  return {
+    service,
+    counts,
+    origins: origins.map((o) => ({ id: o.id, url: o.url, health: o.health })),
+    events: store.events(service, eventLimit).map(toEvent),
+  };
+}
+
+/** `GET /catalog`: every service's origins with their status, and the version they are at. */
+export function catalogView(store: RegistryStore): Catalog {
+  const services: Catalog["services"] = {};
+  for (const s of store.serviceRows()) services[s.name] = { origins: [] };
+  for (const o of store.originRows()) {
+    services[o.service]?.origins.push({
+      id: o.id,
+      url: o.url,
+      zone: o.zone,
+      weight: o.weight,
+      status: o.status as HealthStatus,
+    });
+  }
+  return { version: store.version(), services };
+}

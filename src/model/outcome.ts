@@ -1,0 +1,20 @@
+/** What the proxy reports about one request it handled: the input of its log line and its metrics. */
+export interface RequestOutcome {
+  ts: number; // epoch ms when the request arrived
+  request_id: string;
+  method: string;
+  host: string;
+  path: string; // without query string
+  status: number;
+  service: string | null;
+  origin_id: string | null;
+  attempts: number; // tries made (1 = no retry)
+  duration_ms: number; // total, as the mesh measured it
+  upstream_ms: number | null;
+  bytes_out: number | null; // response body bytes if known
+  client_ip: string | null; // raw; recordRequest applies MESH_LOG_CLIENT_IP (full | truncated /24,/48 | hashed | off)
+  colo: string | null;
+  country: string | null;
+  error_code: string | null;
+  ejected?: { service: string; origin: string } | null;
+}

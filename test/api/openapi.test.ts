@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../../src/errors";
+import { api } from "../helpers/admin";
+
+describe("OpenAPI document: one shape per wire type", () => {
+  it("gives error responses a code that is an enum of the mesh's error codes", async () => {
+    const doc = (await api("GET", "/openapi.json", undefined, { token: null })).json;
+    expect(doc.components.schemas.Error.properties.error.properties.code.enum).toEqual([...ERROR_CODES]);
+    // Every error response, the SSRF guard's 422 included, points at that one schema.
+    const refs = new Set<string>();
+    for (const ops of Object.values<Record<string, any>>(doc.paths)) {
+      for (const op of Object.values<any>(ops)) {
+        for (const [status, res] of Object.entries<any>(op.responses)) {
+          if (Number(status) >= 400) refs.add(res.content["application/json"].schema.$ref);
+        }
+      }
+    }
+    expect([...refs]).toEqual(["#/components/schemas/Error"]);
+  });
+
+  it("names the shared shapes once, as components", async () => {
+    const doc = (await api("GET", "/openapi.json", undefined, { token: null })).json;
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining([
+        "Catalog",
+        "ServiceHealth",
+        "HealthEvent",
+        "LogEntry",
+        "LogSink",
+        "LogSinkFlush",
+        "MeshStats",
+        "Service",
+        "ServiceWithOrigins",
+      ]),
+    );
+  });
+});
+
+describe("OpenAPI document", () => {
+  it("serves an OpenAPI 3.1 document of the routes", async () => {
+    const res = await api("GET", "/openapi.json", undefined, { token: null });
+    expect(res.status).toBe(200);
+    expect(res.json.openapi).toBe("3.1.0");
+    expect(Object.keys(res.json.paths)).toEqual(
+      expect.arrayContaining([
+        "/services",
+        "/services/{name}",
+        "/services/{name}/origins/{id}/heartbeat",
+        "/catalog",
+        "/events",
+      ]),
+    );
+    expect(res.json.components.schemas.ServiceInput.properties.retries).toBeDefined();
+  });
+
+  it("describes the log, sink and stats routes", async () => {
+    const doc = (await api("GET", "/openapi.json")).json;
+    for (const path of ["/log-sinks", "/log-sinks/{name}", "/log-sinks/{name}/flush", "/logs", "/stats"])
+      expect(Object.keys(doc.paths)).toContain(path);
+    expect(Object.keys(doc.paths["/log-sinks/{name}"])).toEqual(expect.arrayContaining(["put", "delete"]));
+  });
+});
