@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fetchWithTimeout, sha256 } from "./harness/http";
 import { startMesh } from "./harness/mesh";
+import { startWranglerDev } from "./harness/wrangler-dev";
 import { bytesSha256 } from "./harness/bytes";
 import { startOrigin, type Origin } from "./harness/origin";
 
@@ -137,23 +139,72 @@ describe("origin harness", () => {
 });
 
 describe("mesh harness", () => {
-  it("starts the Worker, answers healthz and cron, and stops it for good", async () => {
+  it("runs the Worker under Miniflare on a real port, fires its cron, and stops it for good", async () => {
     const started = performance.now();
+    const before = workerdChildren();
     const mesh = await startMesh();
     try {
       console.info(`mesh started in ${Math.round(performance.now() - started)} ms`);
-      const health = await fetchWithTimeout(`${mesh.url}/_mesh/healthz`);
-      expect(health.status).toBe(200);
+      expect(mesh.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const health = await rawStatus(`${mesh.url}/_mesh/healthz`);
+      expect(health).toBe(200);
       await mesh.scheduled();
+      expect(workerdChildren().length).toBeGreaterThan(before.length);
     } finally {
       await mesh.stop();
     }
     await mesh.stop(); // idempotent
-    expect(liveProcessesInGroup(mesh.pid)).toEqual([]);
+    expect(workerdChildren()).toEqual(before);
     expect(existsSync(mesh.persistDir)).toBe(false);
     await expect(fetchWithTimeout(`${mesh.url}/_mesh/healthz`, { timeoutMs: 3_000 })).rejects.toThrow();
   });
+
+  it("keeps `npm start`'s wrangler dev working: start, healthz, cron through /__scheduled, stop", async () => {
+    const started = performance.now();
+    const dev = await startWranglerDev();
+    try {
+      console.info(`wrangler dev started in ${Math.round(performance.now() - started)} ms`);
+      const health = await fetchWithTimeout(`${dev.url}/_mesh/healthz`);
+      expect(health.status).toBe(200);
+      await dev.scheduled();
+    } finally {
+      await dev.stop();
+    }
+    await dev.stop(); // idempotent
+    expect(liveProcessesInGroup(dev.pid)).toEqual([]);
+    expect(existsSync(dev.persistDir)).toBe(false);
+    await expect(fetchWithTimeout(`${dev.url}/_mesh/healthz`, { timeoutMs: 3_000 })).rejects.toThrow();
+  });
 });
+
+/** A GET with node's own http client (a real TCP client, no fetch): the status. */
+function rawStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on("error", reject);
+  });
+}
+
+/** Pids of this process's workerd children that are still running (Miniflare spawns one per instance); Linux /proc. */
+function workerdChildren(): number[] {
+  const found: number[] = [];
+  if (!existsSync("/proc")) return found;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(ppid) === process.pid && comm === "workerd" && state !== "Z") found.push(Number(entry));
+  }
+  return found.sort((x, y) => x - y);
+}
 
 /** Pids of the group's processes that are still running (zombies awaiting their reaper do not count); Linux /proc. */
 function liveProcessesInGroup(pgid: number): number[] {
