@@ -4,7 +4,8 @@ import { startMesh, type Mesh } from "./harness/mesh";
 import { startOrigin, type Origin } from "./harness/origin";
 
 // Active checks and TTL leases on the real Worker, with no user traffic:
-// the Registry's alarm loop checks real origin servers on 127.0.0.1.
+// the Registry's alarm loop checks real origin servers, reached by DNS names
+// through the edge layer (a Durable Object's fetch() goes through it too).
 // Measured times are printed, so a slow machine shows up in the log.
 
 interface OriginHealth {
@@ -92,8 +93,8 @@ describe("health checks and leases, end to end", () => {
         })
       ).status,
     ).toBe(201);
-    expect((await mesh.admin("PUT", "/services/detect/origins/a", { url: a.url })).status).toBe(201);
-    expect((await mesh.admin("PUT", "/services/detect/origins/b", { url: b.url })).status).toBe(201);
+    expect((await mesh.admin("PUT", "/services/detect/origins/a", { url: mesh.expose(a) })).status).toBe(201);
+    expect((await mesh.admin("PUT", "/services/detect/origins/b", { url: mesh.expose(b) })).status).toBe(201);
     await timeUntil("detect", "a", "healthy", 8_000);
     await timeUntil("detect", "b", "healthy", 8_000);
     expect(a.count + b.count).toBe(0); // no user traffic at all
@@ -135,14 +136,22 @@ describe("health checks and leases, end to end", () => {
   });
 
   it("stops sending traffic to an origin that fails its checks, and resumes after it recovers", async () => {
-    // Reuses the "detect" service of the test above: both origins healthy again.
-    const before = await served("/detect/x", 10);
-    expect(new Set(before)).toEqual(new Set(["a", "b"]));
+    // Reuses the "detect" service of the test above: both origins healthy again. The registry has
+    // them healthy; the data plane sees it on its next snapshot refresh, so wait for that rather
+    // than assume it has happened.
+    await waitFor(async () => new Set(await served("/detect/x", 10)).size === 2, {
+      timeoutMs: 5_000,
+      what: "traffic to reach both a and b",
+    });
 
     b.set({ healthStatus: 503 });
     await timeUntil("detect", "b", "unhealthy", 10_000);
-    // The data plane's snapshot refresh takes up to about a second.
-    await sleep(1_500);
+    // Likewise the data plane drops b on its next refresh (about a second at most): wait until a
+    // run of requests all avoid it, then check that it stays so.
+    await waitFor(async () => (await served("/detect/x", 4)).every((id) => id === "a"), {
+      timeoutMs: 5_000,
+      what: "traffic to leave b",
+    });
     const bCount = b.count;
     expect(await served("/detect/x", 20)).toEqual(Array(20).fill("a"));
     expect(b.count).toBe(bCount);
@@ -161,7 +170,7 @@ describe("health checks and leases, end to end", () => {
       routes: [{ path_prefix: "/flappy" }],
       health_check: healthCheck({ healthy: 2, unhealthy: 3 }),
     });
-    await mesh.admin("PUT", "/services/flappy/origins/f", { url: flappy.url });
+    await mesh.admin("PUT", "/services/flappy/origins/f", { url: mesh.expose(flappy) });
     await timeUntil("flappy", "f", "healthy", 8_000);
     const checksBefore = flappy.healthCount;
     // Every third check the origin receives fails (the harness counts them).
@@ -184,7 +193,9 @@ describe("health checks and leases, end to end", () => {
 
   it("keeps a heartbeating origin (ttl_s 2), marks it unhealthy when the heartbeats stop and deregisters it after 10 × ttl_s", async () => {
     await mesh.admin("PUT", "/services/leased", { routes: [{ path_prefix: "/leased" }], health_check: null });
-    expect((await mesh.admin("PUT", "/services/leased/origins/l", { url: leased.url, ttl_s: 2 })).status).toBe(201);
+    expect((await mesh.admin("PUT", "/services/leased/origins/l", { url: mesh.expose(leased), ttl_s: 2 })).status).toBe(
+      201,
+    );
 
     let lastBeat = 0;
     for (let i = 0; i < 8; i++) {

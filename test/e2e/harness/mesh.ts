@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { SignJWT } from "jose";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { inject } from "vitest";
-import { Edge, GATEWAY_NAME, gatewayWorker } from "./edge";
+import { Edge, GATEWAY_NAME, gatewayWorker, type MapOptions } from "./edge";
 import { fetchWithTimeout } from "./http";
 import { miniflareOptions } from "./worker.mjs";
 
@@ -28,6 +28,11 @@ export interface Mesh {
   persistDir: string;
   /** The outbound layer every fetch() of the Worker and its Durable Objects goes through. */
   edge: Edge;
+  /**
+   * Maps `<origin.name>.origin.test` to the origin's port on the edge and
+   * returns its base URL (`http://<name>.origin.test:<port>`), the URL to register.
+   */
+  expose(origin: { name: string; port: number }, opts?: MapOptions): string;
   /** The Miniflare instance, for what the helpers here do not cover. */
   miniflare: Miniflare;
   /** An admin JWT with the given space-separated scopes, valid for an hour; `extra` adds or overrides claims. */
@@ -155,7 +160,22 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   };
 
   const port = Number(new URL(url).port);
-  return { url, port, secret, persistDir, edge, miniflare, token, admin, scheduled, stop, output: () => log.text };
+  const expose = (origin: { name: string; port: number }, mapOpts?: MapOptions): string =>
+    edge.map(`${origin.name}.origin.test`, origin.port, mapOpts);
+  return {
+    url,
+    port,
+    secret,
+    persistDir,
+    edge,
+    expose,
+    miniflare,
+    token,
+    admin,
+    scheduled,
+    stop,
+    output: () => log.text,
+  };
 }
 
 function parseJson(text: string): unknown {
