@@ -126,8 +126,10 @@ function withoutEnvSecrets(fn) {
 
 /**
  * Miniflare's own options from v4-style ones (what wrangler's helper speaks).
+ * `cf: false` unless given: Miniflare would otherwise download a real
+ * `request.cf` from the internet (it skips that only under NODE_ENV=test).
  * @param {object} v4
  */
 export function miniflareOptions(v4) {
-  return convertV4MiniflareOptions(v4);
+  return convertV4MiniflareOptions({ cf: false, ...v4 });
 }
