@@ -13,6 +13,7 @@ import {
   type SmallOrigin,
   type SseOrigin,
   startGzipOrigin,
+  startHttpsOrigin,
   startSseOrigin,
   startWebSocketEchoOrigin,
 } from "./harness/stream-origins";
@@ -146,6 +147,24 @@ describe("edge, driven directly", () => {
       expect(await range.text()).toBe(GZIP_TEXT.slice(10, 20));
     } finally {
       await Promise.all([gz.stop(), redirector.stop()]);
+    }
+  });
+
+  it("reaches an https origin whose test certificate it trusts, and answers 526 for one it does not", async () => {
+    const s = await startHttpsOrigin();
+    try {
+      const url = fresh().map("s.origin.test", s.port, { tls: true });
+      expect(url).toBe(`https://s.origin.test:${s.port}`);
+      const untrusted = await edge.handle(new Request(`${url}/x`));
+      expect(untrusted.status).toBe(526);
+      expect(await untrusted.text()).toBe("error code: 526");
+      edge.trust(s.cert);
+      const res = await edge.handle(new Request(`${url}/x`));
+      expect(await res.json()).toEqual({ tls: true, host: `s.origin.test:${s.port}`, path: "/x" });
+      // Plain http to a TLS-only mapping: the edge cannot speak to it.
+      expect((await edge.handle(new Request(`http://s.origin.test:${s.port}/x`))).status).toBe(520);
+    } finally {
+      await s.stop();
     }
   });
 

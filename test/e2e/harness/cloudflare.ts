@@ -8,7 +8,8 @@ import { Response as MfResponse } from "miniflare";
 //   http-status-codes/cloudflare-1xxx-errors/error-1003/; a Worker's fetch() of an IP literal gets it
 //   with the plain-text body "error code: 1003" (cloudflare/workers-docs#981).
 // - 1016 "Origin DNS error", HTTP 530: …/cloudflare-1xxx-errors/error-1016/ (Workers subrequests listed).
-// - 520 (empty/unknown answer), 521 (connection refused), 522 (connect timed out), 524 (no answer in 100 s):
+// - 520 (empty/unknown answer), 521 (connection refused), 522 (connect timed out), 524 (no answer in 100 s),
+//   525 (TLS handshake failed), 526 (invalid origin certificate):
 //   …/http-status-codes/cloudflare-5xx-errors/; Workers subrequests get them as "error code: 52x" bodies.
 // - "HTTP errors such as 403, 530 … are returned in the status; 1XXX errors appear in the body":
 //   …/cloudflare-1xxx-errors/ (index). Non-HTML clients get the one-line text body.
@@ -19,7 +20,7 @@ export const PROXIED_HTTP_PORTS: ReadonlySet<number> = new Set([80, 8080, 8880, 
 export const PROXIED_HTTPS_PORTS: ReadonlySet<number> = new Set([443, 2053, 2083, 2087, 2096, 8443]);
 
 /** The edge errors this layer answers, by the code in their body. */
-export type EdgeErrorCode = "1003" | "1016" | "520" | "521" | "522" | "524";
+export type EdgeErrorCode = "1003" | "1016" | "520" | "521" | "522" | "524" | "525" | "526";
 
 const STATUS: Record<EdgeErrorCode, number> = {
   "1003": 403,
@@ -28,6 +29,8 @@ const STATUS: Record<EdgeErrorCode, number> = {
   "521": 521,
   "522": 522,
   "524": 524,
+  "525": 525,
+  "526": 526,
 };
 
 /**

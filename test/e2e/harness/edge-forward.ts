@@ -60,6 +60,9 @@ const WS_REQUEST_SKIP = new Set([
 ]);
 const WS_RESPONSE_SKIP = new Set([...HOP_BY_HOP, "sec-websocket-accept", "sec-websocket-extensions"]);
 
+/** Node's codes for an origin certificate that does not verify (self-signed, wrong name, expired …). */
+const CERTIFICATE_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
+
 /** Connection pools with `trust` added to the trusted certificates (for https origins with a test certificate). */
 export function createAgents(trust: string[] = []): Agents {
   return {
@@ -147,6 +150,8 @@ function classify(err: NodeJS.ErrnoException): EdgeErrorCode {
   if (err.code === "ECONNREFUSED") return "521";
   if (err.code === "ETIMEDOUT") return "522";
   if (err.message.startsWith("no response headers")) return "524";
+  if (err.code !== undefined && CERTIFICATE_ERRORS.test(err.code)) return "526";
+  if (err.code === "EPROTO" || err.code?.startsWith("ERR_SSL")) return "525";
   return "520"; // reset, closed without an answer, malformed answer
 }
 

@@ -67,11 +67,18 @@ export class Edge {
   /** See `TransportFailures`; tests may switch it. */
   transportFailures: TransportFailures = "cloudflare";
   private readonly hosts = new Map<string, HostEntry>();
-  private readonly agents: Agents;
+  private agents: Agents;
+  private readonly trusted: string[] = [];
 
-  /** `trust`: PEM certificates of local https origins. */
-  constructor(private readonly trust: string[] = []) {
-    this.agents = createAgents(trust);
+  constructor() {
+    this.agents = createAgents();
+  }
+
+  /** Trusts `pem` (a local https origin's test certificate) from now on, besides the system's CAs. */
+  trust(pem: string): void {
+    this.trusted.push(pem);
+    this.close();
+    this.agents = createAgents(this.trusted);
   }
 
   /**
@@ -160,7 +167,7 @@ export class Edge {
       path: url.pathname + url.search,
     };
     const out = websocket
-      ? await forwardWebSocket(request, target, this.trust)
+      ? await forwardWebSocket(request, target, this.trusted)
       : await forwardHttp(request, target, this.agents);
     if ("failure" in out) return fail(out.failure);
     return answer(out.response);

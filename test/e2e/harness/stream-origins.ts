@@ -1,4 +1,9 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { WebSocketServer } from "ws";
@@ -152,4 +157,62 @@ export async function startGzipOrigin(): Promise<SmallOrigin & { gzipped: Buffer
     }
   });
   return { ...base, gzipped };
+}
+
+/**
+ * Starts an https origin with a self-signed certificate for `*.origin.test`
+ * made at start (openssl); give `cert` to `edge.trust()`. It answers every
+ * request with `{ "tls": true, "host": <Host header>, "path": <path> }`.
+ * @example const s = await startHttpsOrigin(); mesh.edge.trust(s.cert); mesh.expose({ name: "s", port: s.port }, { tls: true })
+ */
+export async function startHttpsOrigin(): Promise<SmallOrigin & { cert: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "flaremesh-e2e-cert-"));
+  try {
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=origin.test",
+        "-addext",
+        "subjectAltName=DNS:*.origin.test",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
+    const key = readFileSync(join(dir, "key.pem"), "utf8");
+    const cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    const requests: SmallOrigin["requests"] = [];
+    const server = createHttpsServer({ key, cert }, (req, res) => {
+      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ tls: true, host: req.headers.host, path: req.url }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const port = (server.address() as AddressInfo).port;
+    return {
+      port,
+      url: `https://127.0.0.1:${port}`,
+      requests,
+      cert,
+      stop: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
