@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { get as httpGet } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { fetchWithTimeout, sha256 } from "./harness/http";
+import { fetchWithTimeout, sha256, waitFor } from "./harness/http";
 import { startMesh } from "./harness/mesh";
 import { startWranglerDev } from "./harness/wrangler-dev";
 import { bytesSha256 } from "./harness/bytes";
@@ -157,6 +157,41 @@ describe("mesh harness", () => {
     expect(workerdChildren()).toEqual(before);
     expect(existsSync(mesh.persistDir)).toBe(false);
     await expect(fetchWithTimeout(`${mesh.url}/_mesh/healthz`, { timeoutMs: 3_000 })).rejects.toThrow();
+  });
+
+  it("sends the Worker's and its Durable Objects' fetches through the edge: checks by name arrive, an IP literal never does", async () => {
+    // MESH_ALLOW_PRIVATE_ORIGINS=true so the mesh accepts an IP-literal origin at all: local workerd would
+    // reach it, Cloudflare's edge (and so this harness) refuses the fetch.
+    const [mesh, o] = await Promise.all([
+      startMesh({ vars: { MESH_ALLOW_PRIVATE_ORIGINS: "true" } }),
+      startOrigin({ name: "via-edge" }),
+    ]);
+    try {
+      const url = mesh.expose(o);
+      const put = await mesh.admin("PUT", "/services/named", {
+        routes: [{ path_prefix: "/named" }],
+        health_check: { path: "/healthz", interval_s: 1 },
+      });
+      expect(put.status).toBe(201);
+      expect((await mesh.admin("PUT", "/services/named/origins/n", { url })).status).toBe(201);
+      await waitFor(() => o.healthCount >= 1, { timeoutMs: 10_000, what: "a health check from the registry's alarm" });
+      expect(mesh.edge.requests.find((r) => r.url === `${url}/healthz`)).toMatchObject({
+        target: `127.0.0.1:${o.port}`,
+        status: 200,
+        edgeError: null,
+      });
+
+      await mesh.admin("PUT", "/services/literal", { routes: [{ path_prefix: "/literal" }], health_check: null });
+      const literal = `http://127.0.0.1:${o.port}`;
+      expect((await mesh.admin("PUT", "/services/literal/origins/l", { url: literal })).status).toBe(201);
+      const res = await fetchWithTimeout(`${mesh.url}/literal/x`);
+      await res.arrayBuffer();
+      expect(res.status).not.toBe(200);
+      expect(o.count).toBe(0);
+      expect(mesh.edge.requests.filter((r) => r.url.startsWith(literal)).map((r) => r.edgeError)).toContain("1003");
+    } finally {
+      await Promise.all([mesh.stop(), o.stop()]);
+    }
   });
 
   it("keeps `npm start`'s wrangler dev working: start, healthz, cron through /__scheduled, stop", async () => {
