@@ -11,6 +11,7 @@ import {
   GZIP_TEXT,
   type SmallOrigin,
   startGzipOrigin,
+  startHttpsOrigin,
   startSseOrigin,
   startWebSocketEchoOrigin,
 } from "./harness/stream-origins";
@@ -29,6 +30,18 @@ const PROBE = `export default {
     const target = new URL(request.url).searchParams.get("t");
     const mode = new URL(request.url).searchParams.get("mode");
     try {
+      if (mode === "ws-in-worker") {
+        // The Worker itself uses the socket: send one message, return the reply.
+        const res = await fetch(target, { headers: { upgrade: "websocket" } });
+        const ws = res.webSocket;
+        if (res.status !== 101 || !ws) return new Response("no websocket: " + res.status, { status: 500 });
+        ws.accept();
+        const reply = new Promise((resolve) => ws.addEventListener("message", (e) => resolve(e.data)));
+        ws.send("from the worker");
+        const text = await reply;
+        ws.close(1000, "done");
+        return new Response(text);
+      }
       const res = await fetch(target, { method: request.method, headers: request.headers, body: request.body, redirect: "manual" });
       if (mode === "read") return Response.json({ status: res.status, encoding: res.headers.get("content-encoding"), text: await res.text() });
       return res;
@@ -133,6 +146,30 @@ describe("edge, under Miniflare", () => {
     expect(await reply).toBe("echo:ping");
     client.close();
     expect(echo.requests.at(-1)?.url).toBe("/room");
+  });
+
+  it("gives the Worker's own fetch() with Upgrade: websocket a webSocket it can accept and use", async () => {
+    const url = edge.map("ws.origin.test", echo.port);
+    const res = await fetch(via(`${url}/inside`, "ws-in-worker"));
+    expect(await res.text()).toBe("echo:from the worker");
+    expect(echo.requests.at(-1)?.url).toBe("/inside");
+  });
+
+  it("reaches an https origin by name, the Worker fetching https:// as on the edge", async () => {
+    const s = await startHttpsOrigin();
+    try {
+      edge.trust(s.cert);
+      const url = edge.map("s.origin.test", s.port, { tls: true });
+      const read = await (await fetch(via(`${url}/secure?x=1`, "read"))).json();
+      expect(read).toMatchObject({ status: 200 });
+      expect(JSON.parse((read as { text: string }).text)).toEqual({
+        tls: true,
+        host: `s.origin.test:${s.port}`,
+        path: "/secure?x=1",
+      });
+    } finally {
+      await s.stop();
+    }
   });
 
   it("makes the Worker's fetch() reject on a broken connection in connection-lost mode", async () => {
