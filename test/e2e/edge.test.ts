@@ -154,8 +154,10 @@ describe("edge, driven directly", () => {
       edge.trust(s.cert);
       const res = await edge.handle(new Request(`${url}/x`));
       expect(await res.json()).toEqual({ tls: true, host: `s.origin.test:${s.port}`, path: "/x" });
-      // Plain http to a TLS-only mapping: the edge cannot speak to it.
+      // The wrong scheme for the origin: plain http to a TLS origin, TLS to a plain one.
       expect((await edge.handle(new Request(`http://s.origin.test:${s.port}/x`))).status).toBe(520);
+      edge.map("plain.origin.test", a.port);
+      expect((await edge.handle(new Request(`https://plain.origin.test:${a.port}/x`))).status).toBe(525);
     } finally {
       await s.stop();
     }

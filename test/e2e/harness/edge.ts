@@ -13,7 +13,7 @@ export interface MapOptions {
   port?: number;
   /** Orange-clouded: ports outside Cloudflare's proxied list go to 80 / 443 instead. Applies to the whole name. */
   proxied?: boolean;
-  /** The local origin speaks TLS (its certificate must be one the edge was told to trust). */
+  /** The local origin speaks TLS: the URL returned is https (its certificate must be one `trust()` was given). */
   tls?: boolean;
 }
 
@@ -49,7 +49,8 @@ export const TRANSPORT_FAILURE_HEADER = "x-edge-harness-connection-lost";
 
 interface HostEntry {
   proxied: boolean;
-  ports: Map<number, { local: number; tls: boolean }>;
+  /** URL port → local port. */
+  ports: Map<number, number>;
 }
 
 const MAX_RECORDED = 10_000;
@@ -92,7 +93,7 @@ export class Edge {
     if (opts.proxied !== undefined) entry.proxied = opts.proxied;
     const port = opts.port ?? localPort;
     const tls = opts.tls ?? false;
-    entry.ports.set(port, { local: localPort, tls });
+    entry.ports.set(port, localPort);
     this.hosts.set(key, entry);
     const scheme = tls ? "https" : "http";
     const implicit = (tls && port === 443) || (!tls && port === 80);
@@ -154,13 +155,14 @@ export class Edge {
     const asWritten = url.port === "" ? (https ? 443 : 80) : Number(url.port);
     const port = host.proxied ? proxiedPort(url.protocol as "http:" | "https:", asWritten) : asWritten;
     const mapped = host.ports.get(port);
-    // A name that resolves, on a port nothing listens on: the connection is refused.
-    if (mapped === undefined || mapped.tls !== https) return fail(mapped === undefined ? "521" : "520");
+    // A name that resolves, on a port nothing listens on: the connection is refused. (A scheme that
+    // does not match the origin fails for real: 525 for https to plain http, 520 the other way.)
+    if (mapped === undefined) return fail("521");
     const sentHost = port === (https ? 443 : 80) ? hostname : `${hostname}:${port}`;
     record.sentHost = sentHost;
-    record.target = `127.0.0.1:${mapped.local}`;
+    record.target = `127.0.0.1:${mapped}`;
     const target = {
-      port: mapped.local,
+      port: mapped,
       tls: https,
       host: sentHost,
       servername: hostname,
