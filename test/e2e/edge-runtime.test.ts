@@ -91,6 +91,8 @@ describe("edge, under Miniflare", () => {
       expect(raw.headers["content-encoding"]).toBe("gzip");
       expect(gunzipSync(raw.body).toString()).toBe(GZIP_TEXT);
       expect(raw.headers["set-cookie"]).toEqual(["a=1; Path=/", "b=2; Path=/"]);
+      // The probe passed on the client's Host (127.0.0.1:…); the origin sees the URL's host.
+      expect(gz.requests.at(-1)?.headers.host).toBe(new URL(url).host);
     }
   });
 
