@@ -10,7 +10,7 @@ function wrap(name, proc, url, extra = {}) {
     name,
     url,
     host: undefined,
-    pids: () => (proc.running() ? processTree(proc.pid) : []),
+    pids: () => (proc.running() ? (proc.measuredPids?.() ?? processTree(proc.pid)) : []),
     stop: () => proc.stop(),
     ...extra,
   };
@@ -61,7 +61,7 @@ export async function mesh(run, { edge = false, countRpc = false, inspectorPort,
   await waitForHttp(`${adminUrl}/_mesh/healthz`, { proc, timeoutMs: 30_000 });
   if (edge) await waitForHttp(`${url}/_mesh/healthz`, { proc });
   const admin = adminClient(adminUrl, secret);
-  const pids = () => (proc.running() ? processTree(proc.pid) : []);
+  const pids = () => (proc.running() ? proc.measuredPids() : []);
   return {
     proc,
     url,

@@ -16,7 +16,7 @@ function expectError(res: AdminResponse, status: number, code: string): void {
   expect(res.json.error.request_id).toEqual(expect.any(String));
 }
 
-/** `http://127.0.0.1:1234` and `http://127.0.0.1:1234/` are the same base URL. */
+/** `http://a.origin.test:1234` and `http://a.origin.test:1234/` are the same base URL. */
 const base = (url: string) => url.replace(/\/$/, "");
 
 describe("admin API", () => {
@@ -24,9 +24,12 @@ describe("admin API", () => {
   let a: Origin;
   let b: Origin;
   let firstId = "";
+  let aUrl = "";
+  let bUrl = "";
 
   beforeAll(async () => {
     [mesh, a, b] = await Promise.all([startMesh(), startOrigin({ name: "users-a" }), startOrigin({ name: "users-b" })]);
+    [aUrl, bUrl] = [mesh.expose(a), mesh.expose(b)];
   });
   afterAll(async () => {
     await Promise.all([mesh?.stop(), a?.stop(), b?.stop()]);
@@ -88,10 +91,10 @@ describe("admin API", () => {
   });
 
   it("registers an origin with a server-chosen id (POST → 201)", async () => {
-    const res = await mesh.admin("POST", "/services/users/origins", { url: a.url });
+    const res = await mesh.admin("POST", "/services/users/origins", { url: aUrl });
     expect(res.status).toBe(201);
     expect(res.json.id).toMatch(NAME);
-    expect(base(res.json.url)).toBe(a.url);
+    expect(base(res.json.url)).toBe(aUrl);
     expect(res.json).toMatchObject({
       weight: 1,
       zone: null,
@@ -106,7 +109,7 @@ describe("admin API", () => {
   });
 
   it("registers an origin with a client-chosen id (PUT → 201, then 200)", async () => {
-    const body = { url: b.url, weight: 3, zone: "eu-west", tags: ["v2"] };
+    const body = { url: bUrl, weight: 3, zone: "eu-west", tags: ["v2"] };
     const created = await mesh.admin("PUT", "/services/users/origins/users-2", body);
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ id: "users-2", weight: 3, zone: "eu-west", tags: ["v2"] });
@@ -131,7 +134,7 @@ describe("admin API", () => {
         expect.objectContaining({ id: "users-2", zone: "eu-west", weight: 3, status: expect.any(String) }),
       ]),
     );
-    expect(origins.map((o: { url: string }) => base(o.url)).sort()).toEqual([a.url, b.url].sort());
+    expect(origins.map((o: { url: string }) => base(o.url)).sort()).toEqual([aUrl, bUrl].sort());
 
     const patched = await mesh.admin("PATCH", "/services/users/origins/users-2", { weight: 7 });
     expect(patched.status).toBe(200);
@@ -206,7 +209,7 @@ describe("admin API", () => {
   });
 
   it("answers 404 ERR_NOT_FOUND for origins of a service that does not exist", async () => {
-    expectError(await mesh.admin("POST", "/services/nope/origins", { url: a.url }), 404, "ERR_NOT_FOUND");
+    expectError(await mesh.admin("POST", "/services/nope/origins", { url: aUrl }), 404, "ERR_NOT_FOUND");
   });
 
   it("deletes an origin (204), then the service with its origins (204, then 404)", async () => {

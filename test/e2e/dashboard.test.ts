@@ -52,7 +52,8 @@ beforeAll(async () => {
   for (const o of origins) {
     const service = o.name.split("-")[0];
     expect(
-      (await mesh.admin("PUT", `/services/${service}/origins/${o.name}`, { url: o.url, zone: "local" })).status,
+      (await mesh.admin("PUT", `/services/${service}/origins/${o.name}`, { url: mesh.expose(o), zone: "local" }))
+        .status,
     ).toBe(201);
   }
   // Steady background traffic, so the page has rates and latencies to show.

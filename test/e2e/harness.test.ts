@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { fetchWithTimeout, sha256 } from "./harness/http";
+import { fetchWithTimeout, sha256, waitFor } from "./harness/http";
 import { startMesh } from "./harness/mesh";
 import { bytesSha256 } from "./harness/bytes";
 import { startOrigin, type Origin } from "./harness/origin";
@@ -137,39 +138,87 @@ describe("origin harness", () => {
 });
 
 describe("mesh harness", () => {
-  it("starts the Worker, answers healthz and cron, and stops it for good", async () => {
+  it("runs the Worker under Miniflare on a real port, fires its cron, and stops it for good", async () => {
     const started = performance.now();
+    const before = workerdChildren();
     const mesh = await startMesh();
     try {
       console.info(`mesh started in ${Math.round(performance.now() - started)} ms`);
-      const health = await fetchWithTimeout(`${mesh.url}/_mesh/healthz`);
-      expect(health.status).toBe(200);
+      expect(mesh.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const health = await rawStatus(`${mesh.url}/_mesh/healthz`);
+      expect(health).toBe(200);
       await mesh.scheduled();
+      expect(workerdChildren().length).toBeGreaterThan(before.length);
     } finally {
       await mesh.stop();
     }
     await mesh.stop(); // idempotent
-    expect(liveProcessesInGroup(mesh.pid)).toEqual([]);
+    expect(workerdChildren()).toEqual(before);
     expect(existsSync(mesh.persistDir)).toBe(false);
     await expect(fetchWithTimeout(`${mesh.url}/_mesh/healthz`, { timeoutMs: 3_000 })).rejects.toThrow();
   });
+
+  it("sends the Worker's and its Durable Objects' fetches through the edge: checks by name arrive, an IP literal never does", async () => {
+    // MESH_ALLOW_PRIVATE_ORIGINS=true so the mesh accepts an IP-literal origin at all: local workerd would
+    // reach it, Cloudflare's edge (and so this harness) refuses the fetch.
+    const [mesh, o] = await Promise.all([
+      startMesh({ vars: { MESH_ALLOW_PRIVATE_ORIGINS: "true" } }),
+      startOrigin({ name: "via-edge" }),
+    ]);
+    try {
+      const url = mesh.expose(o);
+      const put = await mesh.admin("PUT", "/services/named", {
+        routes: [{ path_prefix: "/named" }],
+        health_check: { path: "/healthz", interval_s: 1 },
+      });
+      expect(put.status).toBe(201);
+      expect((await mesh.admin("PUT", "/services/named/origins/n", { url })).status).toBe(201);
+      await waitFor(() => o.healthCount >= 1, { timeoutMs: 10_000, what: "a health check from the registry's alarm" });
+      expect(mesh.edge.requests.find((r) => r.url === `${url}/healthz`)).toMatchObject({
+        target: `127.0.0.1:${o.port}`,
+        status: 200,
+        edgeError: null,
+      });
+
+      await mesh.admin("PUT", "/services/literal", { routes: [{ path_prefix: "/literal" }], health_check: null });
+      const literal = `http://127.0.0.1:${o.port}`;
+      expect((await mesh.admin("PUT", "/services/literal/origins/l", { url: literal })).status).toBe(201);
+      const res = await fetchWithTimeout(`${mesh.url}/literal/x`);
+      await res.arrayBuffer();
+      expect(res.status).not.toBe(200);
+      expect(o.count).toBe(0);
+      expect(mesh.edge.requests.filter((r) => r.url.startsWith(literal)).map((r) => r.edgeError)).toContain("1003");
+    } finally {
+      await Promise.all([mesh.stop(), o.stop()]);
+    }
+  });
 });
 
-/** Pids of the group's processes that are still running (zombies awaiting their reaper do not count); Linux /proc. */
-function liveProcessesInGroup(pgid: number): number[] {
-  const live: number[] = [];
-  if (!existsSync("/proc")) return live;
+/** A GET with node's own http client (a real TCP client, no fetch): the status. */
+function rawStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on("error", reject);
+  });
+}
+
+/** Pids of this process's workerd children that are still running (Miniflare spawns one per instance); Linux /proc. */
+function workerdChildren(): number[] {
+  const found: number[] = [];
+  if (!existsSync("/proc")) return found;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
     try {
       stat = readFileSync(`/proc/${entry}/stat`, "utf8");
     } catch {
-      continue; // exited while we looked
+      continue;
     }
-    // Fields after "(comm)": state ppid pgrp …
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === pgid && state !== "Z") live.push(Number(entry));
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(ppid) === process.pid && comm === "workerd" && state !== "Z") found.push(Number(entry));
   }
-  return live;
+  return found.sort((x, y) => x - y);
 }

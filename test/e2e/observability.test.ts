@@ -4,9 +4,10 @@ import { startMesh, type Mesh } from "./harness/mesh";
 import { startOrigin, type Origin } from "./harness/origin";
 import { startSink, type Sink } from "./harness/sink";
 
-// Request logs and metrics end to end: real Worker (wrangler dev), real
-// origins, real HTTP log sinks on 127.0.0.1, the cron fired through
-// /__scheduled. The tests share one mesh and run in order.
+// Request logs and metrics end to end: real Worker (Miniflare), real
+// origins and real HTTP log sinks reached by DNS names through the edge
+// layer, the real scheduled handler fired by the harness. The tests share
+// one mesh and run in order.
 
 let mesh: Mesh;
 let a: Origin;
@@ -70,10 +71,15 @@ beforeAll(async () => {
   const put = await mesh.admin("PUT", "/services/obs", { routes: [{ path_prefix: "/obs" }], health_check: null });
   expect(put.status).toBe(201);
   for (const o of [a, b])
-    expect((await mesh.admin("PUT", `/services/obs/origins/${o.name}`, { url: o.url })).status).toBe(201);
+    expect((await mesh.admin("PUT", `/services/obs/origins/${o.name}`, { url: mesh.expose(o) })).status).toBe(201);
   expect(
-    (await mesh.admin("PUT", "/log-sinks/healthy", { type: "http", url: `${healthy.url}/ingest`, format: "ndjson" }))
-      .status,
+    (
+      await mesh.admin("PUT", "/log-sinks/healthy", {
+        type: "http",
+        url: `${mesh.expose({ name: "sink-healthy", port: healthy.port })}/ingest`,
+        format: "ndjson",
+      })
+    ).status,
   ).toBe(201);
 });
 
@@ -122,7 +128,7 @@ describe("request logs", () => {
       (
         await mesh.admin("PUT", "/log-sinks/flaky", {
           type: "http",
-          url: `${flaky.url}/loki/api/v1/push`,
+          url: `${mesh.expose({ name: "sink-flaky", port: flaky.port })}/loki/api/v1/push`,
           format: "loki",
         })
       ).status,
@@ -181,7 +187,7 @@ describe("metrics", () => {
         outlier_detection: { consecutive_failures: 1000 },
       });
       expect(put.status).toBe(201);
-      expect((await mesh.admin("PUT", `/services/met/origins/${o.name}`, { url: o.url })).status).toBe(201);
+      expect((await mesh.admin("PUT", `/services/met/origins/${o.name}`, { url: mesh.expose(o) })).status).toBe(201);
       await traffic("/met/ok", 7);
       o.set({ status: 503 });
       await traffic("/met/fail", 3);

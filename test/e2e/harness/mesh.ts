@@ -1,11 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { SignJWT } from "jose";
-import { fetchWithTimeout, freePort, sleep } from "./http";
+import { Log, LogLevel, Miniflare } from "miniflare";
+import { inject } from "vitest";
+import { Edge, GATEWAY_NAME, gatewayWorker, type MapOptions } from "./edge";
+import { fetchWithTimeout } from "./http";
+import { miniflareOptions } from "./worker.mjs";
 
 /** What `mesh.admin()` returns: the status, the parsed JSON body (undefined if none) and the headers. */
 export interface AdminResponse {
@@ -15,129 +17,114 @@ export interface AdminResponse {
   headers: Headers;
 }
 
-/** A running mesh: the real Worker under `wrangler dev` (see `startMesh`). */
+/** A running mesh: the real Worker in-process under Miniflare, behind the production-like edge (see `startMesh`). */
 export interface Mesh {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`: a real socket, for curl, node http, browsers and WebSocket clients. */
   url: string;
   port: number;
   /** The HS256 admin secret the Worker was started with. */
   secret: string;
-  /** Process group of wrangler and everything it spawned. */
-  pid: number;
   /** Local storage of the Worker's Durable Objects; deleted by `stop()`. */
   persistDir: string;
+  /** The outbound layer every fetch() of the Worker and its Durable Objects goes through. */
+  edge: Edge;
+  /**
+   * Maps `<origin.name>.origin.test` to the origin's port on the edge and
+   * returns its base URL (`http://<name>.origin.test:<port>`), the URL to register.
+   */
+  expose(origin: { name: string; port: number }, opts?: MapOptions): string;
+  /** The Miniflare instance, for what the helpers here do not cover. */
+  miniflare: Miniflare;
   /** An admin JWT with the given space-separated scopes, valid for an hour; `extra` adds or overrides claims. */
   token(scope: string, extra?: Record<string, unknown>): Promise<string>;
   /** Calls `${url}/_mesh/api/v1${path}` with a token for `scope`. */
   admin(method: string, path: string, body?: unknown, scope?: string): Promise<AdminResponse>;
-  /** Fires the Worker's cron handler, as the minutely trigger would. */
+  /** Runs the Worker's real scheduled handler, as the minutely trigger would; throws unless it succeeds. */
   scheduled(cron?: string): Promise<void>;
-  /** Stops the Worker and everything it spawned, and deletes its storage. Idempotent. */
+  /** Disposes Miniflare (workerd exits), closes the edge's connections and deletes the storage. Idempotent. */
   stop(): Promise<void>;
-  /** What wrangler wrote to stdout/stderr so far (the last 64 KiB), for failure messages. */
+  /** What the Worker logged and Miniflare reported so far (the last 64 KiB), for failure messages. */
   output(): string;
 }
 
 export interface MeshOptions {
-  /** Extra Worker vars (`--var NAME:VALUE`); they override the harness defaults. */
+  /**
+   * Extra Worker vars; they override wrangler.toml's and the harness's. The
+   * harness runs in production mode, `MESH_ALLOW_PRIVATE_ORIGINS: "false"`.
+   */
   vars?: Record<string, string>;
-  /** How long to wait for `/_mesh/healthz` to answer 200 (default 60 s). */
-  startTimeoutMs?: number;
 }
 
-const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-const WRANGLER_CLI = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const OUTPUT_MAX = 64 * 1024;
-const STOP_GRACE_MS = 5_000;
 
-/** Process groups still running; killed if the test process exits without stopping them. */
-const live = new Set<number>();
-process.once("exit", () => {
-  for (const pgid of live) killGroup(pgid, "SIGKILL");
-});
+/** Keeps what Miniflare logs instead of printing it. */
+class CaptureLog extends Log {
+  text = "";
+  constructor() {
+    super(LogLevel.WARN);
+  }
+  protected override log(message: string): void {
+    this.append(`${message}\n`);
+  }
+  append(message: string): void {
+    this.text = (this.text + message).slice(-OUTPUT_MAX);
+  }
+}
 
 /**
- * Starts the real Worker with `wrangler dev` on a free port of 127.0.0.1,
- * with fresh local storage, a random admin secret, private origins allowed
- * and `.dev.vars` ignored; resolves once `/_mesh/healthz` answers 200.
+ * Starts the real Worker (bundled once per run, options from wrangler.toml)
+ * under Miniflare on a free port of 127.0.0.1, with fresh storage, a random
+ * admin secret, production's `MESH_ALLOW_PRIVATE_ORIGINS=false`, and every
+ * outbound fetch going through an `Edge` (map origins with `mesh.edge.map`).
  * @example
  * const mesh = await startMesh();
  * afterAll(() => mesh.stop());
- * const res = await mesh.admin("PUT", "/services/users", { routes: [{ path_prefix: "/users" }] });
+ * const url = mesh.edge.map("users-a.origin.test", origin.port);
+ * await mesh.admin("PUT", "/services/users/origins/a", { url });
  */
 export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
-  const [port, inspectorPort] = await Promise.all([freePort(), freePort()]);
+  const { worker, externalWorkers } = inject("flaremeshWorker");
   const persistDir = await mkdtemp(join(tmpdir(), "flaremesh-e2e-"));
   const secret = randomBytes(36).toString("base64url"); // 48 characters
-  const vars: Record<string, string> = {
+  const edge = new Edge();
+  const log = new CaptureLog();
+  const bindings = {
+    ...(worker.bindings as Record<string, unknown>),
     MESH_ADMIN_SECRET: secret,
-    MESH_ALLOW_PRIVATE_ORIGINS: "true",
+    MESH_ALLOW_PRIVATE_ORIGINS: "false",
     ...opts.vars,
   };
-  const args = [
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--inspector-port",
-    String(inspectorPort),
-    "--persist-to",
-    persistDir,
-    "--test-scheduled",
-    "--log-level",
-    "warn",
-    "--show-interactive-dev-session=false",
-    // An explicit env file stops wrangler from loading the developer's .dev.vars.
-    "--env-file",
-    "/dev/null",
-    ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
-  ];
-  const child = spawnWrangler(args);
-  let output = "";
-  const append = (chunk: Buffer) => {
-    output = (output + chunk.toString("utf8")).slice(-OUTPUT_MAX);
-  };
-  child.stdout?.on("data", append);
-  child.stderr?.on("data", append);
-  const exited = new Promise<void>((done) => {
-    child.once("exit", () => done());
-    child.once("error", (err) => {
-      output += `\n${err.message}`;
-      done();
-    });
-  });
-
-  const pgid = child.pid;
-  if (pgid === undefined) {
-    await exited; // spawn failures are reported by an "error" event
-    await rm(persistDir, { recursive: true, force: true });
-    throw new Error(`could not spawn wrangler: ${output}`);
-  }
-  live.add(pgid);
+  const miniflare = new Miniflare(
+    miniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      log,
+      logRequests: false,
+      resourcePersistencePath: persistDir,
+      handleStructuredLogs: ({ level, message }: { level: string; message: string }) =>
+        log.append(`[${level}] ${message}\n`),
+      workers: [
+        { ...worker, bindings, outboundService: GATEWAY_NAME },
+        gatewayWorker(edge, worker.compatibilityDate as string),
+        ...externalWorkers,
+      ],
+    }),
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        // wrangler forwards SIGTERM to its CLI, which shuts workerd down cleanly
-        // (a group-wide signal would kill them mid-teardown).
-        child.kill("SIGTERM");
-        const gone = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
-        if (!gone) killGroup(pgid, "SIGKILL");
-      }
-      // The group may outlive its leader (esbuild lingers): make sure nothing stays behind.
-      killGroup(pgid, "SIGKILL");
-      live.delete(pgid);
+      await miniflare.dispose().catch((err: Error) => log.append(`dispose: ${err.message}\n`));
+      edge.close();
       await rm(persistDir, { recursive: true, force: true, maxRetries: 3 });
     })());
 
-  const url = `http://127.0.0.1:${port}`;
+  let url: string;
   try {
-    await waitUntilHealthy(url, exited, opts.startTimeoutMs ?? 60_000);
+    url = (await miniflare.ready).origin;
   } catch (err) {
     await stop();
-    throw new Error(`mesh did not start: ${(err as Error).message}\n--- wrangler output ---\n${output}`);
+    throw new Error(`mesh did not start: ${(err as Error).message}\n--- output ---\n${log.text}`);
   }
 
   const key = new TextEncoder().encode(secret);
@@ -167,62 +154,28 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   };
 
   const scheduled = async (cron = "* * * * *"): Promise<void> => {
-    const res = await fetchWithTimeout(`${url}/__scheduled?cron=${encodeURIComponent(cron)}`, { timeoutMs: 30_000 });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`scheduled handler failed: ${res.status} ${text}`);
+    const fetcher = await miniflare.getWorker();
+    const result = await fetcher.scheduled({ cron, scheduledTime: new Date() });
+    if (result.outcome !== "ok") throw new Error(`scheduled handler failed: ${result.outcome}\n${log.text}`);
   };
 
-  return { url, port, secret, pid: pgid, persistDir, token, admin, scheduled, stop, output: () => output };
-}
-
-/**
- * wrangler needs Node 22: run its CLI with this very Node when it is new
- * enough (vitest started through npm/npx is), else through npx, which puts
- * the `node` devDependency first on PATH.
- */
-function spawnWrangler(args: string[]): ChildProcess {
-  const major = Number(process.versions.node.split(".")[0]);
-  const [command, argv] =
-    major >= 22 ? [process.execPath, [WRANGLER_CLI, ...args]] : ["npx", ["--no-install", "wrangler", ...args]];
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    CI: "true",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    FORCE_COLOR: "0",
+  const port = Number(new URL(url).port);
+  const expose = (origin: { name: string; port: number }, mapOpts?: MapOptions): string =>
+    edge.map(`${origin.name}.origin.test`, origin.port, mapOpts);
+  return {
+    url,
+    port,
+    secret,
+    persistDir,
+    edge,
+    expose,
+    miniflare,
+    token,
+    admin,
+    scheduled,
+    stop,
+    output: () => log.text,
   };
-  // Variables that would make wrangler read secrets from the test's own environment.
-  delete env.CLOUDFLARE_INCLUDE_PROCESS_ENV;
-  delete env.CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV;
-  return spawn(command, argv, { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-}
-
-async function waitUntilHealthy(url: string, exited: Promise<void>, timeoutMs: number): Promise<void> {
-  let hasExited = false;
-  void exited.then(() => (hasExited = true));
-  const deadline = Date.now() + timeoutMs;
-  let last = "no answer yet";
-  while (Date.now() < deadline) {
-    if (hasExited) throw new Error("wrangler exited during start-up");
-    try {
-      const res = await fetchWithTimeout(`${url}/_mesh/healthz`, { timeoutMs: 2_000 });
-      await res.body?.cancel();
-      if (res.status === 200) return;
-      last = `GET /_mesh/healthz answered ${res.status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await sleep(150);
-  }
-  throw new Error(`no 200 from ${url}/_mesh/healthz within ${timeoutMs} ms (${last})`);
-}
-
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
 }
 
 function parseJson(text: string): unknown {

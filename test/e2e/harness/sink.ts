@@ -12,6 +12,7 @@ export interface Delivery {
 export interface Sink {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
+  readonly port: number;
   readonly deliveries: readonly Delivery[];
   /** Every log entry received, in order, decoded from ndjson, json, loki or elasticsearch bodies. */
   entries(): Record<string, unknown>[];
@@ -56,6 +57,9 @@ export async function startSink(): Promise<Sink> {
   return {
     get url() {
       return `http://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
     },
     deliveries,
     entries: () => deliveries.flatMap((d) => decode(d)),
