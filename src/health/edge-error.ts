@@ -38,14 +38,19 @@ const BODY = /^\s*error code: (1\d{3}|52[0-7]|530)\s*$/;
 /**
  * Whether an answer's body must be read to tell an edge error from the
  * origin's own: a 4xx/5xx `text/plain` answer with a Content-Length of at
- * most EDGE_PEEK_MAX. Anything else streams untouched.
+ * most EDGE_PEEK_MAX, or without a length but marked as Cloudflare's
+ * (`server: cloudflare` or a `cf-ray`: the runtime may hand the edge's
+ * one-line answer over without a length). Anything else — every answer of
+ * an origin not behind Cloudflare, every 1xx–3xx — streams untouched.
  * @example needsPeek(403, new Headers({ "content-type": "text/plain; charset=UTF-8", "content-length": "16" })) // true
  */
 export function needsPeek(status: number, headers: Headers): boolean {
   if (status < 400) return false;
   const type = headers.get("content-type");
   if (type === null || !/^\s*text\/plain\b/i.test(type)) return false;
-  const length = Number(headers.get("content-length") ?? Number.NaN);
+  const declared = headers.get("content-length");
+  if (declared === null) return headers.get("server")?.toLowerCase() === "cloudflare" || headers.has("cf-ray");
+  const length = Number(declared);
   return Number.isInteger(length) && length > 0 && length <= EDGE_PEEK_MAX;
 }
 
@@ -79,8 +84,8 @@ export async function edgeErrorOf(res: Response): Promise<EdgeError | null> {
   return classifyEdgeError(res.status, await readAtMost(res.clone().body!, EDGE_PEEK_MAX));
 }
 
-/** Up to `max` bytes of a stream as text (the rest is cancelled). */
-async function readAtMost(body: ReadableStream<Uint8Array>, max: number): Promise<string> {
+/** A stream of at most `max` bytes as text, or null (and the rest cancelled) when it is longer. */
+async function readAtMost(body: ReadableStream<Uint8Array>, max: number): Promise<string | null> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -94,11 +99,12 @@ async function readAtMost(body: ReadableStream<Uint8Array>, max: number): Promis
   } finally {
     await reader.cancel().catch(() => {});
   }
+  if (size > max) return null;
   const all = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
     all.set(c, at);
     at += c.byteLength;
   }
-  return new TextDecoder().decode(all.subarray(0, max + 1));
+  return new TextDecoder().decode(all);
 }

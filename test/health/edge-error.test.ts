@@ -54,6 +54,10 @@ describe("classifying edge errors", () => {
     expect(needsPeek(403, h({ "content-type": TEXT, "content-length": "16" }))).toBe(true);
     expect(needsPeek(403, h({ "content-type": TEXT, "content-length": String(EDGE_PEEK_MAX + 1) }))).toBe(false);
     expect(needsPeek(403, h({ "content-type": TEXT }))).toBe(false);
+    // Without a length only when Cloudflare marked it as its own (the runtime may drop the length).
+    expect(needsPeek(403, h({ "content-type": TEXT, server: "cloudflare" }))).toBe(true);
+    expect(needsPeek(403, h({ "content-type": TEXT, "cf-ray": "8f1e2d3c4b5a6978-LHR" }))).toBe(true);
+    expect(needsPeek(403, h({ "content-type": TEXT, server: "nginx" }))).toBe(false);
     expect(needsPeek(200, h({ "content-type": TEXT, "content-length": "16" }))).toBe(false);
     expect(needsPeek(403, h({ "content-type": "application/json", "content-length": "16" }))).toBe(false);
   });
@@ -64,7 +68,28 @@ describe("classifying edge errors", () => {
     expect(await res.text()).toBe("Forbidden");
   });
 
-  it("does not read a streamed text/plain answer (no Content-Length)", async () => {
+  it("reads Cloudflare's one-line answer handed over without a length, at most EDGE_PEEK_MAX bytes of it", async () => {
+    const stream = (text: string) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(text));
+          controller.close();
+        },
+      });
+    const marked = { "content-type": TEXT, server: "cloudflare" };
+    expect(await edgeErrorOf(new Response(stream("error code: 1003"), { status: 403, headers: marked }))).toEqual({
+      code: "1003",
+      meaning: "direct IP access not allowed",
+    });
+    const long = new Response(stream(`error code: 1003${" ".repeat(EDGE_PEEK_MAX)}x`), {
+      status: 403,
+      headers: marked,
+    });
+    expect(await edgeErrorOf(long)).toBeNull();
+    expect((await long.text()).endsWith("x")).toBe(true);
+  });
+
+  it("does not read a streamed text/plain answer of an origin not behind Cloudflare (no Content-Length)", async () => {
     let pulled = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
