@@ -1,6 +1,6 @@
 import type { HealthCheck } from "../model/service";
 import type { CheckResult } from "./active";
-import { describeEdgeError, edgeErrorOf } from "./edge-error";
+import { describeEdgeError, peekEdgeError } from "./edge-error";
 
 /**
  * How an active check reaches an origin: `fetch` for http(s) origins plus
@@ -80,14 +80,15 @@ export async function runCheck(
     controller.abort();
   }, hc.timeout_ms);
   try {
-    const res = await fetcher(checkUrl(base, hc.path), {
-      method: hc.method,
-      headers: { "user-agent": "flaremesh-health-check", ...hc.headers, [CHECK_REGION_HEADER]: region },
-      redirect: "manual",
-      cache: "no-store",
-      signal: controller.signal,
-    });
-    const edge = await edgeErrorOf(res);
+    const { edge, response: res } = await peekEdgeError(
+      await fetcher(checkUrl(base, hc.path), {
+        method: hc.method,
+        headers: { "user-agent": "flaremesh-health-check", ...hc.headers, [CHECK_REGION_HEADER]: region },
+        redirect: "manual",
+        cache: "no-store",
+        signal: controller.signal,
+      }),
+    );
     let error: string | null = null;
     if (edge !== null) error = `connect failed: ${describeEdgeError(edge)}`;
     else if (!hc.expected_status.includes(res.status)) error = `status ${res.status}`;

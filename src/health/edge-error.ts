@@ -73,38 +73,69 @@ export function describeEdgeError(edge: EdgeError): string {
   return `Cloudflare answered error ${edge.code} (${edge.meaning}) instead of the origin`;
 }
 
-/**
- * The edge error an answer is, if any, reading at most EDGE_PEEK_MAX bytes
- * of a copy of its body when `needsPeek` says so; the answer itself is left
- * unread for the caller.
- * @example const edge = await edgeErrorOf(await fetch(url)); if (edge) await res.body?.cancel()
- */
-export async function edgeErrorOf(res: Response): Promise<EdgeError | null> {
-  if (!needsPeek(res.status, res.headers) || res.body === null) return classifyEdgeError(res.status, null);
-  return classifyEdgeError(res.status, await readAtMost(res.clone().body!, EDGE_PEEK_MAX));
+/** An answer after {@link peekEdgeError}: the edge error it is, if any, and the answer to use from now on. */
+export interface Peeked {
+  edge: EdgeError | null;
+  /** The answer with its body intact: the same object, or a copy whose body starts with the bytes peeked at. */
+  response: Response;
 }
 
-/** A stream of at most `max` bytes as text, or null (and the rest cancelled) when it is longer. */
-async function readAtMost(body: ReadableStream<Uint8Array>, max: number): Promise<string | null> {
-  const reader = body.getReader();
+/**
+ * The edge error an answer is, if any, reading at most EDGE_PEEK_MAX (+1)
+ * bytes of its body when `needsPeek` says so and the status alone does not
+ * (a 520–527 is Cloudflare's whatever its body). The body is read directly,
+ * not through a tee'ing `clone()`; an answer that is not an edge error comes
+ * back as a copy that streams the bytes read and then the rest. With
+ * `body: false` (the answer to a WebSocket upgrade, whose body, once read,
+ * holds the runtime's next fetch back) only the status counts.
+ * @example const { edge, response } = await peekEdgeError(await fetch(url))
+ */
+export async function peekEdgeError(res: Response, opts: { body?: boolean } = {}): Promise<Peeked> {
+  const statusSays = res.status >= 520 && res.status <= 527;
+  if (statusSays || opts.body === false || !needsPeek(res.status, res.headers) || res.body === null)
+    return { edge: classifyEdgeError(res.status, null), response: res };
+  const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  try {
-    while (size <= max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
+  let done = false;
+  while (!done && size <= EDGE_PEEK_MAX) {
+    const next = await reader.read();
+    if (next.done) done = true;
+    else {
+      chunks.push(next.value);
+      size += next.value.byteLength;
     }
-  } finally {
-    await reader.cancel().catch(() => {});
   }
-  if (size > max) return null;
+  const text = done ? new TextDecoder().decode(concat(chunks, size)) : null;
+  const edge = classifyEdgeError(res.status, text);
+  if (edge !== null) {
+    await reader.cancel().catch(() => {});
+    return { edge, response: res };
+  }
+  const init = { status: res.status, statusText: res.statusText, headers: res.headers };
+  if (done) return { edge: null, response: new Response(concat(chunks, size), init) };
+  const rest = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+    },
+    async pull(controller) {
+      const next = await reader.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { edge: null, response: new Response(rest, init) };
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
   const all = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
     all.set(c, at);
     at += c.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }

@@ -1,5 +1,5 @@
 import type { ServiceFetcher } from "../clients/service-binding";
-import { describeEdgeError, edgeErrorOf } from "../health/edge-error";
+import { describeEdgeError, peekEdgeError } from "../health/edge-error";
 import type { Retries } from "../model/service";
 
 /**
@@ -33,7 +33,8 @@ export function tryInit(method: string, headers: Headers, body: BodyInit | null)
  * given, else the global `fetch` — aborting it after `timeoutMs` without
  * response headers. The timer stops once headers arrive, so a slow body
  * still streams. Tries run one at a time, so each can put its own signal in
- * the request's `init` rather than copy it.
+ * the request's `init` rather than copy it. `upgrade`: a WebSocket upgrade,
+ * whose answer is judged an edge error by its status only.
  * @example const r = await tryOnce("https://users-1.example.com/users", tryInit("GET", headers, null), 5000, Date.now)
  */
 export async function tryOnce(
@@ -42,14 +43,15 @@ export async function tryOnce(
   timeoutMs: number,
   clock: () => number,
   via: ServiceFetcher | null = null,
+  upgrade = false,
 ): Promise<TryResult> {
   const started = clock();
   const controller = new AbortController();
   const timer = setTimeout(abortTry, timeoutMs, controller);
   init.signal = controller.signal;
   try {
-    const response = await (via === null ? fetch(url, init) : via.fetch(url, init));
-    const edge = await edgeErrorOf(response);
+    const answer = await (via === null ? fetch(url, init) : via.fetch(url, init));
+    const { edge, response } = await peekEdgeError(answer, { body: !upgrade });
     if (edge !== null) {
       await response.body?.cancel().catch(() => {});
       return { kind: "connect-failure", error: describeEdgeError(edge), ms: clock() - started, edge: edge.code };

@@ -85,7 +85,20 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const retryOn = upgrade ? upgradeRetryOn(config.retries.retry_on) : config.retries.retry_on;
   const front = `${url.protocol}//${url.host}`;
   const tries = await runTries(
-    { service, set: chosen.set, hashKey, init, path, search: url.search, front, env, retryOn, maxTries, deadline },
+    {
+      service,
+      set: chosen.set,
+      hashKey,
+      init,
+      path,
+      search: url.search,
+      front,
+      env,
+      retryOn,
+      upgrade,
+      maxTries,
+      deadline,
+    },
     deps,
   );
   if (tries.ejected) reportEjections(env, ctx);

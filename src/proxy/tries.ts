@@ -23,6 +23,8 @@ export interface TryPlan {
   env: object;
   /** What is retried: the service's `retry_on`, or less (a WebSocket upgrade retries connect failures only). */
   retryOn: Retries["retry_on"];
+  /** A WebSocket upgrade (see `tryOnce`). */
+  upgrade: boolean;
   maxTries: number;
   /** Epoch ms by which response headers must have arrived (`timeout_ms`). */
   deadline: number;
@@ -51,10 +53,10 @@ export interface TriesOutcome {
  * (to origins not yet tried, when there are any) only what `retry_on`
  * covers, within `maxTries`, the deadline and the retry budget, with jittered
  * backoff; every try updates the load estimates and passive health.
- * @example const out = await runTries({ service, set, hashKey: null, init, path: "/users/1", search: "", front, env, retryOn, maxTries: 3, deadline }, deps)
+ * @example const out = await runTries({ service, set, hashKey: null, init, path: "/users/1", search: "", front, env, retryOn, upgrade: false, maxTries: 3, deadline }, deps)
  */
 export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutcome> {
-  const { service, set, hashKey, init, path, search, front, env, retryOn, maxTries, deadline } = plan;
+  const { service, set, hashKey, init, path, search, front, env, retryOn, upgrade, maxTries, deadline } = plan;
   const { config, balancer } = service;
   const name = config.name;
   const all = set.endpoints;
@@ -77,7 +79,7 @@ export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutco
     const result: TryResult =
       "unbound" in target
         ? { kind: "connect-failure", error: target.unbound, ms: 0 }
-        : await tryOnce(target.url, init, timeout, deps.clock, target.via);
+        : await tryOnce(target.url, init, timeout, deps.clock, target.via, upgrade);
     out.upstreamMs += result.ms;
     out.last = result;
     const bad = failed(result);

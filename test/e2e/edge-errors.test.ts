@@ -3,12 +3,11 @@ import { healthEvents, originStatus } from "./harness/health";
 import { fetchWithTimeout, waitFor } from "./harness/http";
 import { startMesh, type Mesh } from "./harness/mesh";
 import { startOrigin, type Origin } from "./harness/origin";
-import { closedPort } from "./harness/probes";
 import { registerService } from "./harness/services";
 
 // Answers Cloudflare's edge makes itself instead of the origin (SPEC §6):
 // here names the edge layer answers with 1003 (as for a name pointing at
-// an address Cloudflare refuses) or 521 (nothing listening). The mesh must
+// an address Cloudflare refuses) or 521 (connection refused). The mesh must
 // count them as connect failures: retried elsewhere, ejected, failed checks.
 
 let mesh: Mesh;
@@ -18,7 +17,8 @@ let down: string;
 beforeAll(async () => {
   [mesh, good] = await Promise.all([startMesh(), startOrigin({ name: "edge-good" })]);
   refused = mesh.edge.map("edge-1003.origin.test", good.port, { answer: "1003" });
-  down = mesh.expose({ name: "edge-521", port: await closedPort() });
+  // As for a server that refuses connections (a closed port could be taken by another test's server meanwhile).
+  down = mesh.edge.map("edge-521.origin.test", good.port, { answer: "521" });
 });
 afterAll(async () => {
   await Promise.all([mesh?.stop(), good?.stop()]);

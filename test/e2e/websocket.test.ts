@@ -4,7 +4,6 @@ import WebSocket from "ws";
 import { waitFor } from "./harness/http";
 import { startMesh, type Mesh } from "./harness/mesh";
 import { startOrigin, type Origin } from "./harness/origin";
-import { closedPort } from "./harness/probes";
 import { registerService } from "./harness/services";
 import { type SmallOrigin, startWebSocketEchoOrigin } from "./harness/stream-origins";
 
@@ -97,7 +96,9 @@ describe("WebSockets through the mesh", () => {
   });
 
   it("retries an upgrade whose origin cannot be reached, on another origin", async () => {
-    const down = mesh.expose({ name: "ws-down", port: await closedPort() });
+    // Answered 521 by the edge itself, as for a server that refuses connections (a closed port could be
+    // taken by another test's server meanwhile).
+    const down = mesh.edge.map("ws-down.origin.test", echo.port, { answer: "521" });
     await registerService(mesh, "ws-retry", [down, mesh.expose({ name: "ws-echo", port: echo.port })], {
       load_balancer: { policy: "round_robin" },
     });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { EDGE_PEEK_MAX, classifyEdgeError, edgeErrorOf, needsPeek } from "../../src/health/edge-error";
+import { EDGE_PEEK_MAX, classifyEdgeError, needsPeek, peekEdgeError } from "../../src/health/edge-error";
+
+/** The edge error of an answer, and the answer to read from then on. */
+const edgeErrorOf = async (res: Response) => (await peekEdgeError(res)).edge;
 
 const TEXT = "text/plain; charset=UTF-8";
 
@@ -62,10 +65,18 @@ describe("classifying edge errors", () => {
     expect(needsPeek(403, h({ "content-type": "application/json", "content-length": "16" }))).toBe(false);
   });
 
-  it("leaves the origin's own answer readable in full after peeking at it", async () => {
-    const res = answer(403, "Forbidden");
-    expect(await edgeErrorOf(res)).toBeNull();
-    expect(await res.text()).toBe("Forbidden");
+  it("hands back the origin's own answer readable in full, with its status and headers, after peeking at it", async () => {
+    const peeked = await peekEdgeError(answer(403, "Forbidden"));
+    expect(peeked.edge).toBeNull();
+    expect(peeked.response.status).toBe(403);
+    expect(peeked.response.headers.get("content-type")).toBe(TEXT);
+    expect(await peeked.response.text()).toBe("Forbidden");
+  });
+
+  it("judges a WebSocket upgrade's answer by its status only", async () => {
+    expect((await peekEdgeError(answer(521, "error code: 521"), { body: false })).edge?.code).toBe("521");
+    const res = answer(403, "error code: 1003");
+    expect(await peekEdgeError(res, { body: false })).toEqual({ edge: null, response: res });
   });
 
   it("reads Cloudflare's one-line answer handed over without a length, at most EDGE_PEEK_MAX bytes of it", async () => {
@@ -81,12 +92,10 @@ describe("classifying edge errors", () => {
       code: "1003",
       meaning: "direct IP access not allowed",
     });
-    const long = new Response(stream(`error code: 1003${" ".repeat(EDGE_PEEK_MAX)}x`), {
-      status: 403,
-      headers: marked,
-    });
-    expect(await edgeErrorOf(long)).toBeNull();
-    expect((await long.text()).endsWith("x")).toBe(true);
+    const text = `error code: 1003${" ".repeat(EDGE_PEEK_MAX)}x`;
+    const long = await peekEdgeError(new Response(stream(text), { status: 403, headers: marked }));
+    expect(long.edge).toBeNull();
+    expect(await long.response.text()).toBe(text);
   });
 
   it("does not read a streamed text/plain answer of an origin not behind Cloudflare (no Content-Length)", async () => {
@@ -100,7 +109,7 @@ describe("classifying edge errors", () => {
     });
     const res = new Response(body, { status: 403, headers: { "content-type": TEXT } });
     const before = pulled;
-    expect(await edgeErrorOf(res)).toBeNull();
+    expect(await peekEdgeError(res)).toEqual({ edge: null, response: res });
     expect(pulled).toBe(before);
     expect(await res.text()).toBe("error code: 1003");
   });

@@ -38,7 +38,23 @@ function plan(
   const env = more.env ?? {};
   const deadline = Date.now() + 10_000;
   return (deps) =>
-    runTries({ service, set, hashKey: null, init, path: "/x", search, front, env, retryOn, maxTries, deadline }, deps);
+    runTries(
+      {
+        service,
+        set,
+        hashKey: null,
+        init,
+        path: "/x",
+        search,
+        front,
+        env,
+        retryOn,
+        upgrade: false,
+        maxTries,
+        deadline,
+      },
+      deps,
+    );
 }
 
 /** Cloudflare's own answer instead of the origin's, as a Worker's fetch() gets it. */
