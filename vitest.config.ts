@@ -12,6 +12,12 @@ export default defineConfig({
           MESH_ADMIN_SECRET: "test-secret-0123456789-0123456789-abcdef",
           MESH_ALLOW_PRIVATE_ORIGINS: "false",
         },
+        // A second Worker for service-binding origins (`service://ECHO_WORKER/...`): it answers with the URL,
+        // method and headers it was sent. Test-only: production config binds no Worker that may not exist.
+        serviceBindings: {
+          ECHO_WORKER: async (request: Request) =>
+            Response.json({ url: request.url, method: request.method, headers: Object.fromEntries(request.headers) }),
+        },
       },
     }),
   ],

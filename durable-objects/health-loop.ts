@@ -1,3 +1,4 @@
+import { DEFAULT_SUBREQUEST_BUDGET } from "../src/config";
 import { applyCheckResult, type CheckResult } from "../src/health/active";
 import { runCheck, type Fetcher } from "../src/health/checker";
 import { applyLease, leaseVerdict } from "../src/health/lease";
@@ -9,16 +10,9 @@ import type { RegistryStore } from "./store";
 
 /** Workers allow six simultaneous outbound connections per invocation; more would only queue. */
 export const CHECK_CONCURRENCY = 6;
-/** ± share of the interval added at random, so services registered together do not fire together. */
+/** ± share of the interval added at random to each origin's next check, so origins registered together drift apart. */
 export const JITTER = 0.1;
-/**
- * Most checks one alarm run starts. The Free plan allows 50 subrequests per
- * invocation; past it every fetch throws and healthy origins would be marked
- * down. Services left over stay due, so the next alarm takes them at once.
- * A single service is never split, so it is checked even if it has more origins.
- */
-export const MAX_CHECKS_PER_RUN = 40;
-/** How long a deadline or service that could not be processed waits before the next try, so one bad row cannot spin the alarm. */
+/** How long a deadline or check that could not be processed waits before the next try, so one bad row cannot spin the alarm. */
 export const RETRY_AFTER_MS = 30_000;
 
 /** Ends expired ejections and judges TTL leases whose deadline has come; each origin in its own transaction. */
@@ -82,33 +76,42 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
 }
 
 /**
- * Picks the services whose checks are due, up to the per-run budget, and
- * schedules their next round (with jitter) before any check runs, so a
- * check that hangs or throws cannot make the service due again at once.
- * Disabled origins are not checked.
+ * Takes the most overdue checks, at most `budget` (the run's outbound
+ * fetches, MESH_SUBREQUEST_BUDGET), and schedules each origin's next check
+ * — its service's interval, with jitter — before any check runs, so a check
+ * that hangs or throws cannot make it due again at once. What is left over
+ * stays due, untouched (its status is kept: a check is never failed for
+ * lack of budget), and the alarm re-arms for it at once. Only enabled
+ * origins of services with checks are due (`RegistryStore.dueChecks`).
  */
-function takeDueChecks(store: RegistryStore, now: number, rng: () => number): CheckTask[] {
+function takeDueChecks(store: RegistryStore, now: number, rng: () => number, budget: number): CheckTask[] {
   return store.transaction(() => {
     const tasks: CheckTask[] = [];
-    for (const svc of store.dueServices(now)) {
-      let config: ServiceInput;
-      try {
-        config = configOf(svc);
-      } catch (err) {
-        console.error(`health: config of service ${svc.name} is unreadable: ${String(err)}`);
-        store.setNextCheck(svc.name, now + RETRY_AFTER_MS);
+    const configs = new Map<string, ServiceInput | null>();
+    for (const row of store.dueChecks(now, budget)) {
+      let config = configs.get(row.service);
+      if (config === undefined) {
+        try {
+          config = configOf(store.serviceRow(row.service)!);
+        } catch (err) {
+          console.error(`health: config of service ${row.service} is unreadable: ${String(err)}`);
+          config = null;
+        }
+        configs.set(row.service, config);
+      }
+      const hc = config?.health_check;
+      if (config === null || hc === undefined) {
+        store.setOriginNextCheck(row.service, row.id, now + RETRY_AFTER_MS);
         continue;
       }
-      const hc = config.health_check;
       if (hc === null) {
-        store.setNextCheck(svc.name, null);
+        // The "checks configured" mark is out of step with the config: clear it, nothing is due.
+        store.setNextCheck(row.service, null);
         continue;
       }
-      const origins = store.originRows(svc.name).filter((o) => o.enabled === 1);
-      if (tasks.length > 0 && tasks.length + origins.length > MAX_CHECKS_PER_RUN) break;
       const jitter = 1 + (rng() * 2 - 1) * JITTER;
-      store.setNextCheck(svc.name, now + Math.round(hc.interval_s * 1000 * jitter));
-      for (const o of origins) tasks.push({ service: svc.name, id: o.id, url: o.url, config });
+      store.setOriginNextCheck(row.service, row.id, now + Math.round(hc.interval_s * 1000 * jitter));
+      tasks.push({ service: row.service, id: row.id, url: row.url, config });
     }
     return tasks;
   });
@@ -126,8 +129,9 @@ function applyResult(store: RegistryStore, task: CheckTask, result: CheckResult,
 }
 
 /**
- * Runs the due active checks, concurrently but bounded. A check that throws
- * is logged and skipped: it never aborts the others or the alarm.
+ * Runs the due active checks, the most overdue first, at most `budget` of
+ * them (one outbound fetch each) and six at a time. A check that throws is
+ * logged and skipped: it never aborts the others or the alarm.
  * Returns how many checks ran.
  */
 export async function runActiveChecks(
@@ -135,8 +139,9 @@ export async function runActiveChecks(
   fetcher: Fetcher,
   clock: () => number,
   rng: () => number = Math.random,
+  budget: number = DEFAULT_SUBREQUEST_BUDGET,
 ): Promise<number> {
-  const tasks = takeDueChecks(store, clock(), rng);
+  const tasks = takeDueChecks(store, clock(), rng, budget);
   await pool(tasks, CHECK_CONCURRENCY, async (task) => {
     try {
       const result = await runCheck(task.url, task.config.health_check!, fetcher, clock);

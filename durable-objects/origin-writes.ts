@@ -34,6 +34,8 @@ export function registeredRow(
     status_since: keep ? existing.status_since : now,
     health: keep ? existing.health : JSON.stringify(initialHealth(now)),
     wake_at: null,
+    // A new origin (or a new URL) is checked at once, as a service whose checks are configured is.
+    next_check_at: keep ? existing.next_check_at : now,
   };
   const reason = existing === null ? "registered" : keep ? adminReason(input) : "re-registered with a new url";
   return { row, reason };

@@ -1,4 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
+import { checkFetcher } from "../src/clients/service-binding";
+import { type MeshEnv, subrequestBudget } from "../src/config";
 import { applyEjectionReport } from "../src/health/outlier";
 import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
 import type { EjectionReport } from "../src/model/ejection";
@@ -57,6 +59,8 @@ export class Registry extends DurableObject<Env> {
       if (existing) this.store.updateService(name, json, now);
       else this.store.insertService(name, json, now);
       this.store.setNextCheck(name, config.health_check === null ? null : now);
+      // (Re)configured checks run at once, for every origin (within each run's budget).
+      if (config.health_check !== null) this.store.scheduleChecks(name, now);
       this.store.bump();
       return existing === null;
     });
@@ -205,7 +209,9 @@ export class Registry extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     sweepDeadlines(this.store, Date.now());
-    await runActiveChecks(this.store, fetch, Date.now);
+    // Checks are this run's only outbound fetches: the whole budget is theirs.
+    const budget = subrequestBudget(this.env as MeshEnv);
+    await runActiveChecks(this.store, checkFetcher(this.env), Date.now, Math.random, budget);
     await this.rearm();
   }
 

@@ -25,6 +25,8 @@ export interface OriginRow {
   health: string;
   /** Next time this origin needs the alarm (ejection end, lease expiry); null if never. */
   wake_at: number | null;
+  /** When its next active check is due (if its service has checks and it is enabled); null: due now. */
+  next_check_at: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -35,6 +37,7 @@ export interface ServiceRow {
   created_at: number;
   updated_at: number;
   next_origin_seq: number;
+  /** Non-null exactly when the service has active checks (see schema.ts, migration 2). */
   next_check_at: number | null;
   [key: string]: SqlStorageValue;
 }

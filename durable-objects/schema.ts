@@ -47,6 +47,14 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
      )`,
     `CREATE INDEX events_by_service ON events (service, seq)`,
   ],
+  // 2: active checks scheduled per origin (durable-objects/health-loop.ts). NULL means "due now", so rows
+  // written by an older version (which does not know the column) are checked at once. `services.next_check_at`
+  // stays: this version reads it only as "checks are configured" (non-null), and keeps it as an older version
+  // expects (a past time: a round at once), so `wrangler rollback` finds a schema it can run.
+  [
+    `ALTER TABLE origins ADD COLUMN next_check_at INTEGER`,
+    `CREATE INDEX origins_by_next_check ON origins (next_check_at)`,
+  ],
 ];
 
 /** Brings the database up to the newest schema (the Registry's unless `migrations` names another); returns the version it is now at. */

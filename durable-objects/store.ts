@@ -94,8 +94,8 @@ export class RegistryStore {
   writeOrigin(row: OriginRow): void {
     this.sql.exec(
       `INSERT OR REPLACE INTO origins (service, id, url, weight, zone, tags, metadata, enabled, drain, ttl_s,
-         created_at, updated_at, last_heartbeat_at, status, status_since, health, wake_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         created_at, updated_at, last_heartbeat_at, status, status_since, health, wake_at, next_check_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.service,
       row.id,
       row.url,
@@ -113,6 +113,7 @@ export class RegistryStore {
       row.status_since,
       row.health,
       row.wake_at,
+      row.next_check_at,
     );
   }
 
@@ -121,18 +122,36 @@ export class RegistryStore {
     return this.sql.exec<OriginRow>(`SELECT * FROM origins WHERE wake_at IS NOT NULL AND wake_at <= ?`, now).toArray();
   }
 
-  /** Services whose active checks are due. */
-  dueServices(now: number): ServiceRow[] {
+  /** Enabled origins of services with checks whose check is due, the most overdue (never scheduled) first. */
+  dueChecks(now: number, limit: number): OriginRow[] {
     return this.sql
-      .exec<ServiceRow>(`SELECT * FROM services WHERE next_check_at IS NOT NULL AND next_check_at <= ?`, now)
+      .exec<OriginRow>(
+        `SELECT o.* FROM origins o JOIN services s ON s.name = o.service
+         WHERE s.next_check_at IS NOT NULL AND o.enabled = 1 AND (o.next_check_at IS NULL OR o.next_check_at <= ?)
+         ORDER BY o.next_check_at LIMIT ?`,
+        now,
+        limit,
+      )
       .toArray();
   }
 
-  /** The earliest time anything needs the alarm, or null. */
+  setOriginNextCheck(service: string, id: string, at: number | null): void {
+    this.sql.exec(`UPDATE origins SET next_check_at = ? WHERE service = ? AND id = ?`, at, service, id);
+  }
+
+  /** Makes every origin of a service due for a check at `at`. */
+  scheduleChecks(service: string, at: number): void {
+    this.sql.exec(`UPDATE origins SET next_check_at = ? WHERE service = ?`, at, service);
+  }
+
+  /** The earliest time anything needs the alarm (a due check, an origin's deadline), or null. */
   nextWake(): number | null {
     return this.sql
       .exec<{ t: number | null }>(
-        `SELECT MIN(t) AS t FROM (SELECT MIN(next_check_at) AS t FROM services UNION ALL SELECT MIN(wake_at) FROM origins)`,
+        `SELECT MIN(t) AS t FROM (
+           SELECT MIN(COALESCE(o.next_check_at, 0)) AS t FROM origins o JOIN services s ON s.name = o.service
+           WHERE s.next_check_at IS NOT NULL AND o.enabled = 1
+           UNION ALL SELECT MIN(wake_at) FROM origins)`,
       )
       .one().t;
   }

@@ -10,6 +10,8 @@ export interface OptionalVars {
   MESH_SIGNING_KEY?: string;
   /** Most bytes of request logs held for shipping (default 64 MiB); see src/observability/limits.ts. */
   MESH_LOG_BUFFER_MAX_BYTES?: string;
+  /** Most outbound fetches one alarm or cron run may make (default 45); see {@link subrequestBudget}. */
+  MESH_SUBREQUEST_BUDGET?: string;
 }
 
 /** The Worker's environment: generated bindings plus the optional vars. */
@@ -23,4 +25,28 @@ export function allowPrivateOrigins(env: Partial<MeshEnv>): boolean {
 /** A var that is set and non-empty, or undefined. */
 export function nonEmpty(value: string | undefined): string | undefined {
   return value !== undefined && value.trim() !== "" ? value.trim() : undefined;
+}
+
+/**
+ * Default of `MESH_SUBREQUEST_BUDGET`: under the Free plan's 50 subrequests
+ * per invocation, with room for the run's own bookkeeping.
+ */
+export const DEFAULT_SUBREQUEST_BUDGET = 45;
+
+/**
+ * Most outbound fetches (health checks, log batches) one alarm or cron run
+ * may make: `MESH_SUBREQUEST_BUDGET`, or the default when unset or not a
+ * positive integer. Past the plan's limit every fetch of the run throws,
+ * so work beyond the budget waits for the next run instead of failing.
+ * @example subrequestBudget({ MESH_SUBREQUEST_BUDGET: "900" }) // 900
+ */
+export function subrequestBudget(env: Partial<Pick<MeshEnv, "MESH_SUBREQUEST_BUDGET">>): number {
+  return positiveInt(env.MESH_SUBREQUEST_BUDGET) ?? DEFAULT_SUBREQUEST_BUDGET;
+}
+
+/** A var holding a positive integer (surrounding spaces allowed), else undefined. */
+export function positiveInt(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\s*[0-9]+\s*$/.test(value)) return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

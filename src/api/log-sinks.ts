@@ -5,7 +5,17 @@ import { allowPrivateOrigins } from "../config";
 import { MeshError } from "../errors";
 import { Name } from "../model/common";
 import { ErrorResponse } from "../model/error";
-import { FlushResult, LogSink, LogSinkInput, type StoredSink, checkSinkUrl, redactHeaders } from "../model/log-sink";
+import {
+  FlushResult,
+  LogSink,
+  LogSinkInput,
+  LogSinkWritten,
+  type StoredSink,
+  checkSinkUrl,
+  redactHeaders,
+} from "../model/log-sink";
+import { urlWarnings } from "../model/proxied-ports";
+import { withWarnings } from "../model/warnings";
 import { flushRecorder } from "../observability/record";
 import { flushSink } from "../observability/ship";
 import { guard } from "./guard";
@@ -13,7 +23,12 @@ import { errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const SinkParams = z.object({ name: Name.openapi({ param: { name: "name", in: "path" } }) });
 
-const notAllowed = { 422: jsonResponse(ErrorResponse, "The sink URL is a private address (ERR_ORIGIN_NOT_ALLOWED)") };
+const notAllowed = {
+  422: jsonResponse(
+    ErrorResponse,
+    "The sink URL is an IP address or a special-use name, which Cloudflare Workers cannot reach (ERR_ORIGIN_NOT_ALLOWED)",
+  ),
+};
 
 const list = createRoute({
   method: "get",
@@ -28,10 +43,13 @@ const put = createRoute({
   path: "/log-sinks/{name}",
   middleware: guard("write", "json"),
   summary: "Create or replace a log sink; a new sink receives the entries recorded from now on",
+  description:
+    "A port outside Cloudflare's proxied list (80, 443, 2052, 2053, 2082, 2083, 2086, 2087, 2095, 2096, 8080, 8443, " +
+    "8880) is accepted with a `warnings` entry in this answer: it only works when the name is not proxied by Cloudflare.",
   request: { params: SinkParams, body: jsonBody(LogSinkInput) },
   responses: {
-    200: jsonResponse(LogSink, "Replaced"),
-    201: jsonResponse(LogSink, "Created"),
+    200: jsonResponse(LogSinkWritten, "Replaced (with `warnings` when there are any)"),
+    201: jsonResponse(LogSinkWritten, "Created (with `warnings` when there are any)"),
     ...errorResponses,
     ...notAllowed,
   },
@@ -69,9 +87,11 @@ export function logSinksApi(api: OpenAPIHono<AppEnv>): void {
   api.openapi(put, async (c) => {
     const { name } = c.req.valid("param");
     const input = c.req.valid("json");
-    checkSinkUrl(input.url, { allowPrivate: allowPrivateOrigins(c.env) });
+    const allowPrivate = allowPrivateOrigins(c.env);
+    const warnings = urlWarnings(checkSinkUrl(input.url, { allowPrivate }), { allowPrivate });
     const { created, sink } = await logBuffer(c.env).putSink(name, input);
-    return created ? c.json(view(sink), 201) : c.json(view(sink), 200);
+    const body = withWarnings(view(sink), warnings);
+    return created ? c.json(body, 201) : c.json(body, 200);
   });
 
   api.openapi(del, async (c) => {

@@ -1,17 +1,29 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
 import { found, registry } from "../clients/registry";
-import { allowPrivateOrigins } from "../config";
+import { bindingVerdict } from "../clients/service-binding";
+import { type MeshEnv, allowPrivateOrigins } from "../config";
 import { ErrorResponse } from "../model/error";
-import { Origin, OriginInput, OriginPatch } from "../model/origin";
+import { Origin, OriginInput, OriginPatch, OriginWritten } from "../model/origin";
 import { checkOriginUrl } from "../model/origin-url";
+import { urlWarnings } from "../model/proxied-ports";
+import { withWarnings } from "../model/warnings";
 import { guard } from "./guard";
 import { OriginParams, ServiceParams, errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const originErrors = {
   ...errorResponses,
-  422: jsonResponse(ErrorResponse, "Origin address not allowed (ERR_ORIGIN_NOT_ALLOWED)"),
+  422: jsonResponse(
+    ErrorResponse,
+    "Origin URL not allowed (ERR_ORIGIN_NOT_ALLOWED): an IP address or special-use name in production, or a " +
+      "service binding this Worker does not have (or one of the mesh's own)",
+  ),
 } as const;
+
+const WRITE_NOTES =
+  "`url` is `https://<DNS name>[:port][/base]` or `service://<BINDING>[/base]`. A port outside Cloudflare's " +
+  "proxied list (80, 443, 2052, 2053, 2082, 2083, 2086, 2087, 2095, 2096, 8080, 8443, 8880) is accepted with a " +
+  "`warnings` entry in this answer: it only works when the name is not proxied by Cloudflare (DNS-only).";
 
 const list = createRoute({
   method: "get",
@@ -27,8 +39,9 @@ const post = createRoute({
   path: "/services/{name}/origins",
   middleware: guard("write", "json"),
   summary: "Register an origin under a server-chosen id",
+  description: WRITE_NOTES,
   request: { params: ServiceParams, body: jsonBody(OriginInput) },
-  responses: { 201: jsonResponse(Origin, "Registered"), ...originErrors },
+  responses: { 201: jsonResponse(OriginWritten, "Registered (with `warnings` when there are any)"), ...originErrors },
 });
 
 const put = createRoute({
@@ -36,8 +49,13 @@ const put = createRoute({
   path: "/services/{name}/origins/{id}",
   middleware: guard("write", "json"),
   summary: "Create or replace an origin under a client-chosen id (idempotent)",
+  description: WRITE_NOTES,
   request: { params: OriginParams, body: jsonBody(OriginInput) },
-  responses: { 200: jsonResponse(Origin, "Replaced"), 201: jsonResponse(Origin, "Created"), ...originErrors },
+  responses: {
+    200: jsonResponse(OriginWritten, "Replaced (with `warnings` when there are any)"),
+    201: jsonResponse(OriginWritten, "Created (with `warnings` when there are any)"),
+    ...originErrors,
+  },
 });
 
 const patch = createRoute({
@@ -77,21 +95,17 @@ export function originsApi(api: OpenAPIHono<AppEnv>): void {
   api.openapi(post, async (c) => {
     const { name } = c.req.valid("param");
     const input = c.req.valid("json");
-    const url = checkOriginUrl(input.url, { allowPrivate: allowPrivateOrigins(c.env) });
-    const origin = found(await registry(c.env).addOrigin(name, { ...input, url: baseUrl(url) }), name);
-    return c.json(origin, 201);
+    const { url, warnings } = checked(input.url, c.env);
+    const origin = found(await registry(c.env).addOrigin(name, { ...input, url }), name);
+    return c.json(withWarnings(origin, warnings), 201);
   });
 
   api.openapi(put, async (c) => {
     const { name, id } = c.req.valid("param");
     const input = c.req.valid("json");
-    const url = checkOriginUrl(input.url, { allowPrivate: allowPrivateOrigins(c.env) });
-    const { created, origin } = found(
-      await registry(c.env).putOrigin(name, id, { ...input, url: baseUrl(url) }),
-      name,
-      id,
-    );
-    return created ? c.json(origin, 201) : c.json(origin, 200);
+    const { url, warnings } = checked(input.url, c.env);
+    const { created, origin } = found(await registry(c.env).putOrigin(name, id, { ...input, url }), name, id);
+    return created ? c.json(withWarnings(origin, warnings), 201) : c.json(withWarnings(origin, warnings), 200);
   });
 
   api.openapi(patch, async (c) => {
@@ -109,6 +123,13 @@ export function originsApi(api: OpenAPIHono<AppEnv>): void {
     const { name, id } = c.req.valid("param");
     return c.json(found(await registry(c.env).heartbeat(name, id), name, id), 200);
   });
+}
+
+/** An origin URL checked against the edge's rules and this Worker's bindings: the URL to store, and warnings. */
+function checked(raw: string, env: MeshEnv): { url: string; warnings: string[] } {
+  const allowPrivate = allowPrivateOrigins(env);
+  const url = checkOriginUrl(raw, { allowPrivate, binding: (name) => bindingVerdict(env, name) });
+  return { url: baseUrl(url), warnings: urlWarnings(url, { allowPrivate }) };
 }
 
 /** The normalized base URL, without a trailing slash on the path (it is joined with request paths). */

@@ -1,8 +1,18 @@
 import type { HealthCheck } from "../model/service";
 import type { CheckResult } from "./active";
+import { describeEdgeError, peekEdgeError } from "./edge-error";
 
-/** How an active check reaches an origin; `fetch` in production, injectable in tests. */
+/**
+ * How an active check reaches an origin: `fetch` for http(s) origins plus
+ * service bindings for `service://` ones in production (see
+ * src/clients/service-binding.ts), injectable in tests.
+ */
 export type Fetcher = (input: string, init: RequestInit) => Promise<Response>;
+
+/** The header naming the region a check runs from (SPEC §6, §7). */
+export const CHECK_REGION_HEADER = "x-mesh-check-region";
+/** The region of a check when the service names none. */
+export const DEFAULT_REGION = "default";
 
 /** Joins an origin base URL and a check path, keeping the base's path prefix. */
 export function checkUrl(base: string, path: string): string {
@@ -44,18 +54,23 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 function describeFailure(err: unknown, timedOut: boolean, timeoutMs: number): string {
   if (timedOut) return `timeout after ${timeoutMs}ms`;
   const message = err instanceof Error ? err.message : String(err);
-  return /refused|connect|network/i.test(message) ? `connect failed: ${message}` : `request failed: ${message}`;
+  return /refused|connect|network|binding/i.test(message) ? `connect failed: ${message}` : `request failed: ${message}`;
 }
 
 /**
- * Runs one active health check against an origin.
- * @example const r = await runCheck("https://10.0.0.7:8443", service.health_check, fetch, Date.now)
+ * Runs one active health check against an origin: never from a cache
+ * (`cache: "no-store"`), never following a redirect (a 3xx is judged by
+ * `expected_status`), with `x-mesh-check-region`. An answer Cloudflare's
+ * edge made itself (error 1003, 52x …) fails the check as a connect failure,
+ * whatever `expected_status` says.
+ * @example const r = await runCheck("https://users-1.example.com", service.health_check, fetch, Date.now)
  */
 export async function runCheck(
   base: string,
   hc: HealthCheck,
   fetcher: Fetcher,
   clock: () => number,
+  region: string = DEFAULT_REGION,
 ): Promise<CheckResult> {
   const started = clock();
   const controller = new AbortController();
@@ -65,14 +80,18 @@ export async function runCheck(
     controller.abort();
   }, hc.timeout_ms);
   try {
-    const res = await fetcher(checkUrl(base, hc.path), {
-      method: hc.method,
-      headers: { "user-agent": "flaremesh-health-check", ...hc.headers },
-      redirect: "manual",
-      signal: controller.signal,
-    });
+    const { edge, response: res } = await peekEdgeError(
+      await fetcher(checkUrl(base, hc.path), {
+        method: hc.method,
+        headers: { "user-agent": "flaremesh-health-check", ...hc.headers, [CHECK_REGION_HEADER]: region },
+        redirect: "manual",
+        cache: "no-store",
+        signal: controller.signal,
+      }),
+    );
     let error: string | null = null;
-    if (!hc.expected_status.includes(res.status)) error = `status ${res.status}`;
+    if (edge !== null) error = `connect failed: ${describeEdgeError(edge)}`;
+    else if (!hc.expected_status.includes(res.status)) error = `status ${res.status}`;
     else if (hc.body_contains !== null) {
       const text = await readPrefix(res, 64 * 1024);
       if (!text.includes(hc.body_contains)) error = `body did not contain '${hc.body_contains}'`;

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { MeshError } from "../errors";
 import { Name, int } from "./common";
 import { type OriginUrlOptions, checkOriginUrl } from "./origin-url";
+import { Warnings } from "./warnings";
 
 export const SINK_FORMATS = ["ndjson", "json", "loki", "elasticsearch"] as const;
 /** How a batch of log entries is encoded for a sink. */
@@ -33,7 +34,15 @@ const HeaderValue = z
 export const LogSinkInput = z
   .object({
     type: z.literal("http").default("http"),
-    url: z.string().max(2048),
+    url: z
+      .string()
+      .max(2048)
+      .openapi({
+        description:
+          "http(s) URL by DNS name (a query is allowed). IP addresses and special-use names are refused (422) " +
+          "unless MESH_ALLOW_PRIVATE_ORIGINS is true: Cloudflare answers a Worker's fetch of an IP address with error 1003.",
+        example: "https://logs.example.com/loki/api/v1/push",
+      }),
     headers: z
       .record(HeaderName, HeaderValue)
       .refine((h) => Object.keys(h).length <= 32, "at most 32 headers")
@@ -63,6 +72,9 @@ export const SinkStatus = z.object({
 
 /** A sink as `GET /log-sinks` shows it: its configuration (credential-like header values redacted) and its state. */
 export const LogSink = LogSinkInput.extend({ name: Name, status: SinkStatus }).openapi("LogSink");
+
+/** The answer to `PUT /log-sinks/{name}`: the sink, and warnings about its URL when there are any. */
+export const LogSinkWritten = LogSink.extend({ warnings: Warnings }).openapi("LogSinkWritten");
 
 /** What one shipping run did for one sink. */
 export const ShipResult = z.object({
@@ -109,8 +121,9 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
 /**
  * The SSRF guard for sink URLs: {@link checkOriginUrl} on the URL without its
  * query (a sink URL may carry one, e.g. `_bulk?pipeline=logs`); credentials,
- * fragments and private addresses are refused as for origins.
- * @example checkSinkUrl("http://127.0.0.1:3100/loki/api/v1/push", { allowPrivate: false }) // throws ERR_ORIGIN_NOT_ALLOWED
+ * fragments, IP addresses and special-use names are refused as for origins
+ * (service bindings are not sinks).
+ * @example checkSinkUrl("http://10.0.0.5:3100/loki/api/v1/push", { allowPrivate: false }) // throws ERR_ORIGIN_NOT_ALLOWED
  */
 export function checkSinkUrl(raw: string, opts: OriginUrlOptions): URL {
   const q = raw.indexOf("?");

@@ -1,5 +1,6 @@
 import { MeshError } from "../errors";
 import { type AddressClass, classifyIPv4, classifyIPv6, parseIPv4, parseIPv6 } from "./ip";
+import { type BindingVerdict, SERVICE_PROTOCOL, checkServiceUrl } from "./service-url";
 
 /**
  * Special-use names that never resolve to a public address: RFC 6761
@@ -8,7 +9,8 @@ import { type AddressClass, classifyIPv4, classifyIPv6, parseIPv4, parseIPv6 } f
  */
 const PRIVATE_SUFFIXES = ["localhost", "local", "internal", "home.arpa", "localdomain"];
 
-const DESCRIBE: Record<Exclude<AddressClass, "public">, string> = {
+const DESCRIBE: Record<AddressClass, string> = {
+  public: "an IP address",
   unspecified: "an unspecified address",
   loopback: "a loopback address",
   private: "a private address",
@@ -19,33 +21,42 @@ const DESCRIBE: Record<Exclude<AddressClass, "public">, string> = {
   reserved: "a reserved address",
 };
 
+/** What to register instead of an address the edge cannot reach. */
+const INSTEAD = "use a DNS name, a Cloudflare Tunnel hostname or a service binding (service://BINDING) instead";
+
 /** Options of {@link checkOriginUrl}. */
 export interface OriginUrlOptions {
-  /** MESH_ALLOW_PRIVATE_ORIGINS: let loopback, private and special-use hosts through (local development). */
+  /** MESH_ALLOW_PRIVATE_ORIGINS: let IP literals and special-use names through (local development). */
   allowPrivate: boolean;
   /** The request field named in error details; default "url". */
   field?: string;
+  /**
+   * What the Worker's environment holds under a binding name, for
+   * `service://BINDING` URLs; without it only http(s) URLs are accepted (log sinks).
+   */
+  binding?: (name: string) => BindingVerdict;
 }
 
 /**
- * The SSRF guard for origin (and sink) URLs: parses `raw` with the WHATWG
- * URL parser, which normalises `127.1`, `2130706433`, `0x7f.0.0.1`,
+ * The SSRF and edge guard for origin (and sink) URLs: parses `raw` with the
+ * WHATWG URL parser, which normalises `127.1`, `2130706433`, `0x7f.0.0.1`,
  * `0177.0.0.1` and `[::ffff:127.0.0.1]`, then classifies the normalised host.
  * Throws ERR_VALIDATION (400) for anything but an absolute http(s) base URL
- * without credentials, query or fragment, and ERR_ORIGIN_NOT_ALLOWED (422)
- * for loopback, private, link-local, CGNAT, multicast, unspecified and
- * reserved addresses (IPv4-in-IPv6 included) and special-use names, unless
- * `allowPrivate`.
+ * (or, with `binding`, a `service://BINDING/base` URL) without credentials,
+ * query or fragment, and ERR_ORIGIN_NOT_ALLOWED (422) unless `allowPrivate`
+ * for every IP literal — public ones too: Cloudflare answers a Worker's
+ * fetch of an IP address with error 1003 — and special-use names.
  *
  * Limitation: a public DNS name that resolves to a private address cannot be
  * caught here — Workers have no DNS API at registration time. Cloudflare's
  * egress does not route to RFC 1918 space, so in production such a name
  * fails to connect rather than reaching an internal network.
- * @example checkOriginUrl("https://10.0.0.7:8443", { allowPrivate: false }) // throws ERR_ORIGIN_NOT_ALLOWED
+ * @example checkOriginUrl("https://203.0.113.7:8443", { allowPrivate: false }) // throws ERR_ORIGIN_NOT_ALLOWED
  */
 export function checkOriginUrl(raw: string, opts: OriginUrlOptions): URL {
   const field = opts.field ?? "url";
   const invalid = (why: string) => new MeshError("ERR_VALIDATION", `${field} ${why}`, [{ path: field, message: why }]);
+  const example = opts.binding ? "https://api.example.com or service://USERS/api" : "https://logs.example.com";
 
   // The URL parser silently drops tabs/newlines and trims spaces; refuse them so what is stored is what was sent.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
@@ -54,10 +65,13 @@ export function checkOriginUrl(raw: string, opts: OriginUrlOptions): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw invalid("must be an absolute http(s) URL such as https://10.0.0.7:8443");
+    throw invalid(`must be an absolute URL such as ${example}`);
   }
+  if (url.protocol === SERVICE_PROTOCOL && opts.binding) return checkServiceUrl(url, field, opts.binding);
   if (url.protocol !== "http:" && url.protocol !== "https:")
-    throw invalid(`must use http or https, not ${url.protocol.slice(0, -1)}`);
+    throw invalid(
+      `must use http or https${opts.binding ? " (or service:// for a service binding)" : ""}, not ${url.protocol.slice(0, -1)}`,
+    );
   if (url.username !== "" || url.password !== "") throw invalid("must not contain credentials (user:password@)");
   // `href` keeps an empty "?" or "#", which `search`/`hash` report as "".
   if (url.href.includes("?")) throw invalid("must be a base URL without a query");
@@ -66,17 +80,26 @@ export function checkOriginUrl(raw: string, opts: OriginUrlOptions): URL {
 
   const kind = classifyHost(url.hostname);
   if (kind === "malformed") throw invalid("has a malformed host");
-  if (kind === "public" || opts.allowPrivate) return url;
-  const why = `host ${url.hostname} is ${kind === "special-name" ? "a special-use name that is not publicly routable" : DESCRIBE[kind]}`;
+  if (kind === "name" || opts.allowPrivate) return url;
+  const why =
+    kind === "special-name"
+      ? `host ${url.hostname} is a special-use name that is not publicly routable, so Cloudflare's edge cannot reach it`
+      : `host ${url.hostname} is ${DESCRIBE[kind]}, and Cloudflare Workers cannot fetch IP addresses (error 1003)`;
   throw new MeshError(
     "ERR_ORIGIN_NOT_ALLOWED",
-    `${field} ${why}; only MESH_ALLOW_PRIVATE_ORIGINS=true (local development) allows it`,
-    [{ path: field, message: why }],
+    `${field} ${why}; ${INSTEAD}; only MESH_ALLOW_PRIVATE_ORIGINS=true (local development) allows it`,
+    [{ path: field, message: `${why}; ${INSTEAD}` }],
   );
 }
 
-/** Classifies a hostname as the URL parser serialised it. */
-function classifyHost(hostname: string): AddressClass | "special-name" | "malformed" {
+/** What a host is: a DNS name, a special-use name, or an IP literal of some class. */
+export type HostKind = AddressClass | "name" | "special-name" | "malformed";
+
+/**
+ * Classifies a hostname as the URL parser serialised it.
+ * @example classifyHost("[::1]") // "loopback"
+ */
+export function classifyHost(hostname: string): HostKind {
   if (hostname.startsWith("[")) {
     const v6 = parseIPv6(hostname.slice(1, -1));
     return v6 ? classifyIPv6(v6) : "malformed";
@@ -94,5 +117,5 @@ function classifyHost(hostname: string): AddressClass | "special-name" | "malfor
   const v4 = parseIPv4(name);
   if (v4) return classifyIPv4(v4);
   if (PRIVATE_SUFFIXES.some((s) => name === s || name.endsWith(`.${s}`))) return "special-name";
-  return "public";
+  return "name";
 }

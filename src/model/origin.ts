@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ShortString, int } from "./common";
+import { Warnings } from "./warnings";
 
 export const STATUSES = ["unknown", "healthy", "unhealthy", "ejected", "draining", "disabled"] as const;
 /** An origin's collapsed health status (SPEC §Origins). */
@@ -14,7 +15,17 @@ const Zone = ShortString.nullable();
 /** The body of `POST`/`PUT …/origins[/{id}]`. */
 export const OriginInput = z
   .object({
-    url: z.string().max(2048),
+    url: z
+      .string()
+      .max(2048)
+      .openapi({
+        description:
+          "Base URL: `https://<DNS name>[:port][/base]` (a public name or a Cloudflare Tunnel hostname) or " +
+          "`service://<BINDING>[/base]` (a Worker bound in wrangler.toml `[[services]]`). IP addresses and " +
+          "special-use names are refused (422) unless MESH_ALLOW_PRIVATE_ORIGINS is true: Cloudflare answers a " +
+          "Worker's fetch of an IP address with error 1003.",
+        example: "https://users-1.example.com",
+      }),
     weight: int(0, 1000).default(1),
     zone: Zone.default(null),
     tags: Tags.default([]),
@@ -56,6 +67,9 @@ export const Origin = OriginInput.extend({
   id: z.string(),
   health: OriginHealth,
 }).openapi("Origin");
+
+/** The answer to `POST`/`PUT …/origins[/{id}]`: the origin, and warnings about it when there are any. */
+export const OriginWritten = Origin.extend({ warnings: Warnings }).openapi("OriginWritten");
 
 export type OriginInput = z.infer<typeof OriginInput>;
 export type OriginPatch = z.infer<typeof OriginPatch>;

@@ -1,5 +1,5 @@
 import { logBuffer } from "../clients/log-buffer";
-import { type MeshEnv, allowPrivateOrigins } from "../config";
+import { type MeshEnv, allowPrivateOrigins, subrequestBudget } from "../config";
 import { type ShipResult, type StoredSink, checkSinkUrl } from "../model/log-sink";
 import { encodeBatch } from "./sinks/index";
 
@@ -12,10 +12,17 @@ export const SINK_TIMEOUT_MS = 10_000;
 /** No new batch is started after this much of a run. */
 export const RUN_BUDGET_MS = 25_000;
 
-/** Test seams: the HTTP client and the run's time budget. */
+/** Test seams: the HTTP client, the run's time budget and its budget of outbound requests. */
 export interface ShipOptions {
   fetcher?: typeof fetch;
   budgetMs?: number;
+  /** Most batches the run may send, all sinks together (default: MESH_SUBREQUEST_BUDGET). */
+  subrequests?: number;
+}
+
+/** What is left of a run's outbound requests, shared by the sinks it ships in parallel. */
+interface Allowance {
+  left: number;
 }
 
 /**
@@ -23,13 +30,16 @@ export interface ShipOptions {
  * sinks in parallel, each with its own cursor: a failing sink records its
  * failure and backs off without holding the others back. At-least-once: a
  * batch is acknowledged only after a 2xx, so a crash between the two ships
- * it again.
+ * it again. The run sends at most MESH_SUBREQUEST_BUDGET batches in all
+ * (every outbound fetch of the cron run is one of them): what is left waits
+ * for the next run, pending, without counting as a failure.
  * @example ctx.waitUntil(shipLogs(env))
  */
 export async function shipLogs(env: MeshEnv, opts: ShipOptions = {}): Promise<ShipResult[]> {
   const sinks = await logBuffer(env).dueSinks();
   const deadline = Date.now() + (opts.budgetMs ?? RUN_BUDGET_MS);
-  return Promise.all(sinks.map((sink) => shipSink(env, sink, deadline, opts.fetcher ?? fetch)));
+  const allowance = { left: opts.subrequests ?? subrequestBudget(env) };
+  return Promise.all(sinks.map((sink) => shipSink(env, sink, deadline, opts.fetcher ?? fetch, allowance)));
 }
 
 /**
@@ -40,15 +50,25 @@ export async function shipLogs(env: MeshEnv, opts: ShipOptions = {}): Promise<Sh
 export async function flushSink(env: MeshEnv, name: string, opts: ShipOptions = {}): Promise<ShipResult | null> {
   const sink = await logBuffer(env).sink(name);
   if (!sink) return null;
-  return shipSink(env, sink, Date.now() + (opts.budgetMs ?? RUN_BUDGET_MS), opts.fetcher ?? fetch);
+  const allowance = { left: opts.subrequests ?? subrequestBudget(env) };
+  return shipSink(env, sink, Date.now() + (opts.budgetMs ?? RUN_BUDGET_MS), opts.fetcher ?? fetch, allowance);
 }
 
-async function shipSink(env: MeshEnv, sink: StoredSink, deadline: number, fetcher: typeof fetch): Promise<ShipResult> {
+async function shipSink(
+  env: MeshEnv,
+  sink: StoredSink,
+  deadline: number,
+  fetcher: typeof fetch,
+  allowance: Allowance,
+): Promise<ShipResult> {
   const buffer = logBuffer(env);
   const result: ShipResult = { sink: sink.name, shipped: 0, batches: 0, error: null };
-  while (result.batches < MAX_BATCHES_PER_RUN && Date.now() < deadline) {
+  while (result.batches < MAX_BATCHES_PER_RUN && Date.now() < deadline && allowance.left > 0) {
     const batch = await buffer.read(sink.name, sink.config.batch_max, MAX_BATCH_BYTES);
     if (!batch || batch.lines.length === 0) break;
+    // Taken after the read, just before the send: sinks ship in parallel, and this runs without a pause in between.
+    if (allowance.left <= 0) break;
+    allowance.left--;
     const error = await send(env, sink, batch.lines, fetcher);
     if (error !== null) {
       await buffer.fail(sink.name, error);

@@ -1,9 +1,14 @@
+import type { ServiceFetcher } from "../clients/service-binding";
+import { describeEdgeError, peekEdgeError } from "../health/edge-error";
 import type { Retries } from "../model/service";
 
-/** What one try at an origin came to. */
+/**
+ * What one try at an origin came to. An answer Cloudflare's edge made
+ * itself (error 1003, 52x …) is a connect failure, with its code in `edge`.
+ */
 export type TryResult =
   | { kind: "response"; response: Response; ms: number }
-  | { kind: "connect-failure"; error: string; ms: number }
+  | { kind: "connect-failure"; error: string; ms: number; edge?: string }
   | { kind: "timeout"; ms: number };
 
 /**
@@ -24,19 +29,33 @@ export function tryInit(method: string, headers: Headers, body: BodyInit | null)
 }
 
 /**
- * Sends one request to an origin, aborting it after `timeoutMs` without
+ * Sends one request to an origin — through `via` (a service binding) when
+ * given, else the global `fetch` — aborting it after `timeoutMs` without
  * response headers. The timer stops once headers arrive, so a slow body
  * still streams. Tries run one at a time, so each can put its own signal in
- * the request's `init` rather than copy it.
- * @example const r = await tryOnce("https://10.0.0.7/users", tryInit("GET", headers, null), 5000, Date.now)
+ * the request's `init` rather than copy it. `upgrade`: a WebSocket upgrade,
+ * whose answer is judged an edge error by its status only.
+ * @example const r = await tryOnce("https://users-1.example.com/users", tryInit("GET", headers, null), 5000, Date.now)
  */
-export async function tryOnce(url: string, init: TryInit, timeoutMs: number, clock: () => number): Promise<TryResult> {
+export async function tryOnce(
+  url: string,
+  init: TryInit,
+  timeoutMs: number,
+  clock: () => number,
+  via: ServiceFetcher | null = null,
+  upgrade = false,
+): Promise<TryResult> {
   const started = clock();
   const controller = new AbortController();
   const timer = setTimeout(abortTry, timeoutMs, controller);
   init.signal = controller.signal;
   try {
-    const response = await fetch(url, init);
+    const answer = await (via === null ? fetch(url, init) : via.fetch(url, init));
+    const { edge, response } = await peekEdgeError(answer, { body: !upgrade });
+    if (edge !== null) {
+      await response.body?.cancel().catch(() => {});
+      return { kind: "connect-failure", error: describeEdgeError(edge), ms: clock() - started, edge: edge.code };
+    }
     return { kind: "response", response, ms: clock() - started };
   } catch (err) {
     // Only the timer aborts a try.

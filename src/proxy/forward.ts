@@ -11,6 +11,7 @@ import { budget, passive, routing } from "./isolate";
 import { forwardPath, hashKeyOf, mayRetry, planBody } from "./request-plan";
 import type { RoutingState, ServiceRuntime } from "./routing-cache";
 import { runTries, type TriesOutcome, type TryDeps } from "./tries";
+import { isWebSocketUpgrade, upgradeResponse, upgradeRetryOn } from "./websocket";
 
 // Built once per isolate: a request's tries read and update the isolate's shared state through it.
 const deps: TryDeps = { load: routing.load, passive, budget, clock: Date.now, rng: Math.random };
@@ -70,6 +71,9 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     hops,
   });
   headers.delete("x-mesh-retry");
+  const upgrade = isWebSocketUpgrade(request);
+  // Hop-by-hop, so removed above; a WebSocket upgrade is the one exchange that needs it (SPEC §4, §6).
+  if (upgrade) headers.set("upgrade", "websocket");
   const signer = createIdentitySigner(env);
   if (signer) headers.set(IDENTITY_HEADER, await signer.sign({ service: name, requestId, now: started }));
   const path = forwardPath(url.pathname, route, config);
@@ -78,8 +82,23 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   budget.deposit(name, started);
   const init = tryInit(request.method, headers, planned.body);
   const hashKey = hashKeyOf(config, request, clientIp);
+  const retryOn = upgrade ? upgradeRetryOn(config.retries.retry_on) : config.retries.retry_on;
+  const front = `${url.protocol}//${url.host}`;
   const tries = await runTries(
-    { service, set: chosen.set, hashKey, init, path, search: url.search, maxTries, deadline },
+    {
+      service,
+      set: chosen.set,
+      hashKey,
+      init,
+      path,
+      search: url.search,
+      front,
+      env,
+      retryOn,
+      upgrade,
+      maxTries,
+      deadline,
+    },
     deps,
   );
   if (tries.ejected) reportEjections(env, ctx);
@@ -103,6 +122,13 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const res = last.response;
   const meshMs = Math.max(0, Date.now() - started - tries.upstreamMs);
   const out = downstreamHeaders(res.headers, tries.originId!, tries.attempts, meshMs, tries.upstreamMs, requestId);
+  if (res.status === 101) {
+    const socket = upgradeResponse(res, out);
+    if (!socket)
+      return fail(x, new MeshError("ERR_UPSTREAM", "the origin answered 101 without a WebSocket"), name, tries);
+    recordRequest(env, ctx, outcomeOf(x, res, name, tries));
+    return socket;
+  }
   recordRequest(env, ctx, outcomeOf(x, res, name, tries));
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
 }

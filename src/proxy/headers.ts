@@ -66,13 +66,16 @@ export interface ForwardedFacts {
 }
 
 /**
- * Headers for the request to an origin: hop-by-hop removed, forwarding
- * fields set from what the mesh saw (never the client's own values),
+ * Headers for the request to an origin: hop-by-hop and `Host` removed,
+ * forwarding fields set from what the mesh saw (never the client's own values),
  * request id kept or generated, hop count incremented.
  * @example upstreamHeaders(request.headers, { clientIp, proto: "https", host, requestId, hops })
  */
 export function upstreamHeaders(incoming: Headers, facts: ForwardedFacts): Headers {
   const headers = stripHopByHop(new Headers(incoming));
+  // The origin gets its own URL's host, as Cloudflare's edge sends it whatever a Worker sets; local workerd
+  // would send this field as given, so it goes here too. The client's host travels in x-forwarded-host.
+  headers.delete("host");
   for (const name of SPOOFABLE) headers.delete(name);
   if (facts.clientIp) headers.set("x-forwarded-for", facts.clientIp);
   headers.set("x-forwarded-proto", facts.proto);

@@ -1,10 +1,11 @@
 import type { Endpoint, LoadStats } from "../balancer/index";
+import type { Retries } from "../model/service";
 import { failed, retryPauseMs, retryable, tryOnce, type TryInit, type TryResult } from "./attempt";
 import type { EligibleSet } from "./eligible";
 import type { PassiveHealth } from "./passive";
-import { targetUrl } from "./request-plan";
 import type { RetryBudget } from "./retry-budget";
 import type { ServiceRuntime } from "./routing-cache";
+import { targetOf } from "./target";
 
 /** One request's tries, as planned by the proxy: plain data, no closures. */
 export interface TryPlan {
@@ -16,6 +17,14 @@ export interface TryPlan {
   /** Appended to the picked origin's URL. */
   path: string;
   search: string;
+  /** The client's scheme and host (`https://api.example.com`): service-binding origins see it in their URL. */
+  front: string;
+  /** Where service bindings are looked up (the Worker's env). */
+  env: object;
+  /** What is retried: the service's `retry_on`, or less (a WebSocket upgrade retries connect failures only). */
+  retryOn: Retries["retry_on"];
+  /** A WebSocket upgrade (see `tryOnce`). */
+  upgrade: boolean;
   maxTries: number;
   /** Epoch ms by which response headers must have arrived (`timeout_ms`). */
   deadline: number;
@@ -44,10 +53,10 @@ export interface TriesOutcome {
  * (to origins not yet tried, when there are any) only what `retry_on`
  * covers, within `maxTries`, the deadline and the retry budget, with jittered
  * backoff; every try updates the load estimates and passive health.
- * @example const out = await runTries({ service, set, hashKey: null, init, path: "/users/1", search: "", maxTries: 3, deadline }, deps)
+ * @example const out = await runTries({ service, set, hashKey: null, init, path: "/users/1", search: "", front, env, retryOn, upgrade: false, maxTries: 3, deadline }, deps)
  */
 export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutcome> {
-  const { service, set, hashKey, init, path, search, maxTries, deadline } = plan;
+  const { service, set, hashKey, init, path, search, front, env, retryOn, upgrade, maxTries, deadline } = plan;
   const { config, balancer } = service;
   const name = config.name;
   const all = set.endpoints;
@@ -66,7 +75,11 @@ export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutco
     out.originId = origin.id;
     deps.load.begin(pick.id, now);
     const timeout = Math.min(config.retries.per_try_timeout_ms, remaining);
-    const result = await tryOnce(targetUrl(origin.url, path, search), init, timeout, deps.clock);
+    const target = targetOf(origin.url, front, path, search, env);
+    const result: TryResult =
+      "unbound" in target
+        ? { kind: "connect-failure", error: target.unbound, ms: 0 }
+        : await tryOnce(target.url, init, timeout, deps.clock, target.via, upgrade);
     out.upstreamMs += result.ms;
     out.last = result;
     const bad = failed(result);
@@ -74,7 +87,7 @@ export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutco
     if (deps.passive.record(name, origin.id, bad, config.outlier_detection, deps.clock(), set.ejected, set.total)) {
       out.ejected = { service: name, origin: origin.id };
     }
-    if (!bad || !retryable(result, config.retries.retry_on)) break;
+    if (!bad || !retryable(result, retryOn)) break;
     if (out.attempts >= maxTries || !deps.budget.tryWithdraw(name, config.retries.budget_ratio, deps.clock())) break;
     (tried ??= new Set()).add(pick.id);
     if (result.kind === "response") await result.response.body?.cancel();

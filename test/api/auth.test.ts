@@ -104,8 +104,9 @@ describe("admin API scopes", () => {
   });
 
   it("limits a heartbeat token with a svc claim to that service", async () => {
-    await api("PUT", "/services/hb1", { routes: [{}] });
-    await api("PUT", "/services/hb2", { routes: [{}] });
+    // No active checks: these origins' names do not resolve, and must not be looked up.
+    await api("PUT", "/services/hb1", { routes: [{}], health_check: null });
+    await api("PUT", "/services/hb2", { routes: [{}], health_check: null });
     await api("PUT", "/services/hb1/origins/o1", { url: "https://o1.example.com", ttl_s: 60 });
     await api("PUT", "/services/hb2/origins/o1", { url: "https://o1.example.com", ttl_s: 60 });
     const scoped = await token("mesh:heartbeat", { svc: "hb1" });

@@ -3,7 +3,8 @@ import { api } from "../helpers/admin";
 
 describe("catalog, health and events", () => {
   it("shows every service's origins with status, and a version that grows with each change", async () => {
-    await api("PUT", "/services/cat", { routes: [{ path_prefix: "/cat" }] });
+    // No active checks (in this file): a new origin is checked at once, and these names must not be looked up.
+    await api("PUT", "/services/cat", { routes: [{ path_prefix: "/cat" }], health_check: null });
     const before = (await api("GET", "/catalog")).json.version;
     await api("PUT", "/services/cat/origins/c1", { url: "https://c1.example.com", zone: "eu", weight: 3 });
     await api("PUT", "/services/cat/origins/c2", { url: "https://c2.example.com" });
@@ -19,7 +20,7 @@ describe("catalog, health and events", () => {
   });
 
   it("reports counts by status and each origin's health", async () => {
-    await api("PUT", "/services/hl", { routes: [{ path_prefix: "/hl" }] });
+    await api("PUT", "/services/hl", { routes: [{ path_prefix: "/hl" }], health_check: null });
     await api("PUT", "/services/hl/origins/h1", { url: "https://h1.example.com" });
     await api("PUT", "/services/hl/origins/h2", { url: "https://h2.example.com", enabled: false });
     const res = await api("GET", "/services/hl/health");

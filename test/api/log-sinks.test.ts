@@ -73,6 +73,11 @@ describe("log sinks API", () => {
         code: "ERR_ORIGIN_NOT_ALLOWED",
       });
     }
+    const publicIp = await api("PUT", "/log-sinks/api-ssrf", { ...SINK, url: "https://93.184.216.34/push" });
+    expect(publicIp.status).toBe(422);
+    expect(publicIp.json.error.message).toMatch(/cannot fetch IP addresses \(error 1003\)/);
+    const binding = await api("PUT", "/log-sinks/api-ssrf", { ...SINK, url: "service://ECHO_WORKER/in" });
+    expect(binding.status).toBe(400);
     const withQuery = await api("PUT", "/log-sinks/api-query", {
       ...SINK,
       format: "elasticsearch",
@@ -80,6 +85,19 @@ describe("log sinks API", () => {
     });
     expect(withQuery.status).toBe(201);
     await api("DELETE", "/log-sinks/api-query");
+  });
+
+  it("warns about a port outside Cloudflare's proxied list in the write's answer only", async () => {
+    const res = await api("PUT", "/log-sinks/api-port", { ...SINK, url: "https://logs.example.com:3100/push" });
+    expect(res.status).toBe(201);
+    expect(res.json.warnings).toEqual([expect.stringMatching(/^url port 3100 .* not proxied by Cloudflare/)]);
+    const listed = (await api("GET", "/log-sinks")).json.sinks.find((s: { name: string }) => s.name === "api-port");
+    expect(listed).toBeDefined();
+    expect(listed).not.toHaveProperty("warnings");
+    const plain = await api("PUT", "/log-sinks/api-port", { ...SINK, url: "https://logs.example.com/push" });
+    expect(plain.status).toBe(200);
+    expect(plain.json).not.toHaveProperty("warnings");
+    await api("DELETE", "/log-sinks/api-port");
   });
 
   it("needs mesh:write to change sinks and mesh:read to list them", async () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { api } from "../helpers/admin";
 
-const svc = (name: string) => api("PUT", `/services/${name}`, { routes: [{ path_prefix: `/${name}` }] });
+// No active checks: a new origin is checked at once, and these origins' names do not resolve (nor should they be looked up).
+const svc = (name: string) =>
+  api("PUT", `/services/${name}`, { routes: [{ path_prefix: `/${name}` }], health_check: null });
 
 describe("origins API", () => {
   it("registers an origin under a server-chosen id with defaults and unknown health", async () => {
@@ -119,5 +121,54 @@ describe("origins API", () => {
       expect(res.json.error.code).toBe("ERR_ORIGIN_NOT_ALLOWED");
     }
     expect((await api("GET", "/services/ssrf/origins")).json.origins).toEqual([]);
+  });
+
+  it("refuses every IP address in production with what to use instead, and warns about unproxied ports", async () => {
+    await svc("edge");
+    const ip = await api("POST", "/services/edge/origins", { url: "https://93.184.216.34" });
+    expect(ip.status).toBe(422);
+    expect(ip.json.error).toMatchObject({ code: "ERR_ORIGIN_NOT_ALLOWED", details: [{ path: "url" }] });
+    expect(ip.json.error.message).toMatch(/Cloudflare Workers cannot fetch IP addresses \(error 1003\)/);
+    expect(ip.json.error.message).toMatch(/a DNS name, a Cloudflare Tunnel hostname or a service binding/);
+
+    const odd = await api("PUT", "/services/edge/origins/odd", { url: "https://edge-1.example.com:9443" });
+    expect(odd.status).toBe(201);
+    expect(odd.json.warnings).toEqual([
+      expect.stringMatching(/^url port 9443 is not one of Cloudflare's proxied ports/),
+    ]);
+    expect(
+      (await api("PUT", "/services/edge/origins/odd", { url: "https://edge-1.example.com:9443" })).json.warnings,
+    ).toHaveLength(1);
+    const proxied = await api("PUT", "/services/edge/origins/std", { url: "https://edge-2.example.com:8443" });
+    expect(proxied.status).toBe(201);
+    expect(proxied.json).not.toHaveProperty("warnings");
+    // Not stored: later reads do not carry it.
+    const list = await api("GET", "/services/edge/origins");
+    expect(list.json.origins.map((o: Record<string, unknown>) => "warnings" in o)).toEqual([false, false]);
+  });
+
+  it("registers a service-binding origin, and refuses bindings that are missing or the mesh's own", async () => {
+    await svc("bound");
+    const ok = await api("PUT", "/services/bound/origins/b1", { url: "service://ECHO_WORKER/api/" });
+    expect(ok.status).toBe(201);
+    expect(ok.json).toMatchObject({ url: "service://ECHO_WORKER/api" });
+    expect(ok.json).not.toHaveProperty("warnings");
+    for (const [url, why] of [
+      ["service://NOPE/api", /service binding NOPE, which this Worker does not have.*\[\[services\]\]/],
+      ["service://REGISTRY", /REGISTRY, one of the mesh's own bindings/],
+      ["service://ASSETS/", /ASSETS, one of the mesh's own bindings/],
+      ["service://MESH_ALLOW_PRIVATE_ORIGINS", /is not a service binding/],
+    ] as const) {
+      const res = await api("POST", "/services/bound/origins", { url });
+      expect({ url, status: res.status, code: res.json.error.code }).toEqual({
+        url,
+        status: 422,
+        code: "ERR_ORIGIN_NOT_ALLOWED",
+      });
+      expect(res.json.error.message).toMatch(why);
+    }
+    const bad = await api("POST", "/services/bound/origins", { url: "service://ECHO_WORKER:80/" });
+    expect(bad.status).toBe(400);
+    expect((await api("GET", "/services/bound/origins")).json.origins).toHaveLength(1);
   });
 });

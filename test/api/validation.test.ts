@@ -2,7 +2,8 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, token } from "../helpers/admin";
 
-const ROUTES = { routes: [{ path_prefix: "/v" }] };
+// No active checks: these origins' names do not resolve, and must not be looked up.
+const ROUTES = { routes: [{ path_prefix: "/v" }], health_check: null };
 
 /** Expects a 400 ERR_VALIDATION whose details name `path`. */
 async function expectInvalid(method: string, path: string, body: unknown, field: string, raw?: string) {

@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
+import { checkFetcher } from "../../src/clients/service-binding";
 import { checkUrl, runCheck } from "../../src/health/checker";
 import { HealthCheck } from "../../src/model/service";
 
@@ -73,5 +74,65 @@ describe("runCheck against a real origin", () => {
     );
     expect(result).toMatchObject({ ok: true, error: null });
     expect(await run(check({ path: "/healthz", method: "HEAD" }))).toMatchObject({ ok: true });
+  });
+});
+
+describe("runCheck: what a check sends and how it judges the edge", () => {
+  it("is sent with cache: no-store, redirect: manual and x-mesh-check-region (default without regions)", async () => {
+    const seen: RequestInit[] = [];
+    const fetcher = async (_url: string, init: RequestInit) => {
+      seen.push(init);
+      return new Response("ok");
+    };
+    await runCheck(base, check({ headers: { "x-check-region": "mine" } }), fetcher, Date.now);
+    await runCheck(base, check({}), fetcher, Date.now, "weur");
+    expect(seen.map((i) => ({ cache: i.cache, redirect: i.redirect }))).toEqual([
+      { cache: "no-store", redirect: "manual" },
+      { cache: "no-store", redirect: "manual" },
+    ]);
+    const headers = seen.map((i) => new Headers(i.headers));
+    expect(headers.map((h) => h.get("x-mesh-check-region"))).toEqual(["default", "weur"]);
+    expect(headers[0]!.get("x-check-region")).toBe("mine");
+  });
+
+  it("runs in workerd with cache: no-store against a real origin", async () => {
+    expect(await run(check({ path: "/healthz" }))).toMatchObject({ ok: true, error: null });
+  });
+
+  it("fails Cloudflare's own answer as a connect failure, even when its status is expected", async () => {
+    const edge = async () =>
+      new Response("error code: 1003", {
+        status: 403,
+        headers: { "content-type": "text/plain", "content-length": "16" },
+      });
+    expect(await runCheck(base, check({ expected_status: [403] }), edge, Date.now)).toMatchObject({
+      ok: false,
+      error: "connect failed: Cloudflare answered error 1003 (direct IP access not allowed) instead of the origin",
+    });
+    const refused = async () => new Response("error code: 521", { status: 521 });
+    expect((await runCheck(base, check({}), refused, Date.now)).error).toMatch(/^connect failed: .*error 521/);
+    const own = async () => new Response("Forbidden", { status: 403, headers: { "content-type": "text/plain" } });
+    expect(await runCheck(base, check({ expected_status: [403] }), own, Date.now)).toMatchObject({ ok: true });
+  });
+
+  it("checks a service-binding origin through its binding, and fails as a connect failure when it is gone", async () => {
+    const got: { url: string; region: string | null }[] = [];
+    const env = {
+      USERS: {
+        fetch: async (url: string, init?: RequestInit) => {
+          got.push({ url, region: new Headers(init?.headers).get("x-mesh-check-region") });
+          return new Response("ok");
+        },
+      },
+    };
+    const fetcher = checkFetcher(env, () => Promise.reject(new Error("not through the network")));
+    expect(await runCheck("service://USERS/api", check({ path: "/healthz?deep=1" }), fetcher, Date.now)).toMatchObject({
+      ok: true,
+    });
+    expect(got).toEqual([{ url: "https://users/api/healthz?deep=1", region: "default" }]);
+    expect(await runCheck("service://GONE", check({}), fetcher, Date.now)).toMatchObject({
+      ok: false,
+      error: "connect failed: service binding GONE is not bound to this Worker",
+    });
   });
 });

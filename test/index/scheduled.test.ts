@@ -4,9 +4,10 @@ import {
   runInDurableObject,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import worker from "../../src/index";
 import { registry } from "../../src/clients/registry";
+import { OriginInput } from "../../src/model/origin";
 import { ServiceInput } from "../../src/model/service";
 import { env } from "../helpers/admin";
 
@@ -35,13 +36,18 @@ describe("scheduled()", () => {
       "sched-watchdog",
       ServiceInput.parse({ routes: [{ path_prefix: "/" }], health_check: { interval_s: 60 } }),
     );
-    // Configuring checks runs a first round at once, which re-arms for a minute later.
+    await registry(env).putOrigin(
+      "sched-watchdog",
+      "o",
+      OriginInput.parse({ url: `http://127.0.0.1:${inject("originPort")}` }),
+    );
+    // A new origin is checked at once, and the alarm re-arms for its next check a minute later.
     await waitFor(async () => ((await getAlarm()) ?? 0) > Date.now() + 30_000);
     await runInDurableObject(registry(env), (_i, state) => state.storage.deleteAlarm());
     expect(await getAlarm()).toBeNull();
 
     await cron();
-    // Armed again for the service's next round, about a minute away.
+    // Armed again for the origin's next check, about a minute away.
     const alarm = await getAlarm();
     expect(alarm).not.toBeNull();
     expect(alarm! - Date.now()).toBeGreaterThan(30_000);

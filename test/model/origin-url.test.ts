@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { MeshError } from "../../src/errors";
 import { checkOriginUrl } from "../../src/model/origin-url";
+import { urlWarnings } from "../../src/model/proxied-ports";
+import type { BindingVerdict } from "../../src/model/service-url";
 
 type Outcome = "ok" | "ERR_VALIDATION" | "ERR_ORIGIN_NOT_ALLOWED";
 
@@ -20,17 +22,24 @@ const INVALID = "ERR_VALIDATION";
 
 // [spelling, without MESH_ALLOW_PRIVATE_ORIGINS, with it]
 const TABLE: [string, Outcome, Outcome][] = [
-  // public: allowed either way
+  // DNS names: allowed either way
   ["https://api.example.com", "ok", "ok"],
-  ["https://93.184.216.34:8443/base", "ok", "ok"],
-  ["http://172.32.0.1", "ok", "ok"],
-  ["http://172.15.255.255", "ok", "ok"],
-  ["http://100.128.0.1", "ok", "ok"],
-  ["http://[2606:4700:4700::1111]", "ok", "ok"],
-  ["http://[::ffff:8.8.8.8]", "ok", "ok"],
-  ["http://[64:ff9b::808:808]", "ok", "ok"],
   ["https://localhost.example.com", "ok", "ok"],
   ["https://API.Example.COM./v1", "ok", "ok"],
+  ["https://app-eu.tunnel.example.com:8443", "ok", "ok"],
+  // public IP literals: Cloudflare answers a Worker's fetch of any IP address with error 1003
+  ["https://93.184.216.34:8443/base", REFUSED, "ok"],
+  ["http://172.32.0.1", REFUSED, "ok"],
+  ["http://172.15.255.255", REFUSED, "ok"],
+  ["http://100.128.0.1", REFUSED, "ok"],
+  ["http://1.1.1.1", REFUSED, "ok"],
+  ["http://16843009", REFUSED, "ok"],
+  ["http://0x01010101", REFUSED, "ok"],
+  ["http://1.1.257", REFUSED, "ok"],
+  ["http://[2606:4700:4700::1111]", REFUSED, "ok"],
+  ["http://[2606:4700:4700:0:0:0:0:1111]", REFUSED, "ok"],
+  ["http://[::ffff:8.8.8.8]", REFUSED, "ok"],
+  ["http://[64:ff9b::808:808]", REFUSED, "ok"],
   // loopback in every spelling the URL parser normalises
   ["http://127.0.0.1:8080", REFUSED, "ok"],
   ["http://127.1", REFUSED, "ok"],
@@ -79,6 +88,7 @@ const TABLE: [string, Outcome, Outcome][] = [
   ["http://[2001:0:4136:e378::1]", REFUSED, "ok"],
   // not an absolute http(s) base URL: refused whatever the setting
   ["ftp://example.com", INVALID, INVALID],
+  ["service://USERS/api", INVALID, INVALID], // only where service bindings may be named (origins, not sinks)
   ["file:///etc/passwd", INVALID, INVALID],
   ["javascript:alert(1)", INVALID, INVALID],
   ["example.com", INVALID, INVALID],
@@ -121,9 +131,110 @@ describe("checkOriginUrl", () => {
     expect(err?.message).toMatch(/MESH_ALLOW_PRIVATE_ORIGINS/);
   });
 
+  it("says a public IP address cannot be fetched from a Worker (1003), and what to use instead", () => {
+    const err = caught(() => checkOriginUrl("https://93.184.216.34:8443", { allowPrivate: false }));
+    expect(err).toMatchObject({ code: REFUSED, status: 422 });
+    expect(err.message).toMatch(/93\.184\.216\.34 is an IP address, and Cloudflare Workers cannot fetch IP addresses/);
+    expect(err.message).toMatch(/error 1003/);
+    expect(err.message).toMatch(
+      /a DNS name, a Cloudflare Tunnel hostname or a service binding \(service:\/\/BINDING\)/,
+    );
+    expect(err.details[0]?.message).toMatch(/use a DNS name/);
+  });
+
+  it("tells what to use instead of a special-use name", () => {
+    const err = caught(() => checkOriginUrl("http://metadata.google.internal", { allowPrivate: false }));
+    expect(err.message).toMatch(/special-use name .* Cloudflare's edge cannot reach it; use a DNS name/);
+  });
+
   it("names the field it was given in errors", () => {
     expect(() => checkOriginUrl("ftp://x", { allowPrivate: false, field: "sink.url" })).toThrowError(
       expect.objectContaining({ code: "ERR_VALIDATION", details: [{ path: "sink.url", message: expect.any(String) }] }),
     );
+  });
+});
+
+function caught(fn: () => unknown): MeshError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof MeshError) return err;
+    throw err;
+  }
+  throw new Error("did not throw");
+}
+
+describe("checkOriginUrl: service bindings", () => {
+  const env: Record<string, BindingVerdict> = { USERS: "service", MESH_SIGNING_KEY: "not-a-service" };
+  const binding = (name: string): BindingVerdict => env[name] ?? "missing";
+  const check = (raw: string, allowPrivate = false) => checkOriginUrl(raw, { allowPrivate, binding });
+
+  it("accepts service://BINDING with or without a base path, in production and development", () => {
+    expect(check("service://USERS").href).toBe("service://USERS");
+    expect(check("service://USERS/api/v1/").pathname).toBe("/api/v1/");
+    expect(check("service://USERS/api", true).hostname).toBe("USERS");
+  });
+
+  it.each([
+    ["service://USERS:8080/", "must not give a port"],
+    ["service://u:p@USERS/", "credentials"],
+    ["service://USERS/api?x=1", "without a query"],
+    ["service://USERS/api#x", "without a fragment"],
+    ["service://users-api/", "must name a service binding"],
+    ["service:///api", "must name a service binding"],
+    ["service:USERS", "must name a service binding"],
+  ])("refuses %s with 400 (%s)", (raw, why) => {
+    const err = caught(() => check(raw));
+    expect(err.code).toBe("ERR_VALIDATION");
+    expect(err.message).toContain(why);
+  });
+
+  it.each([
+    ["service://REGISTRY/", "one of the mesh's own bindings"],
+    ["service://LOG_BUFFER/", "one of the mesh's own bindings"],
+    ["service://ASSETS/", "one of the mesh's own bindings"],
+    [
+      "service://BILLING/",
+      'which this Worker does not have: add it to wrangler.toml ([[services]] binding = "BILLING"',
+    ],
+    ["service://MESH_SIGNING_KEY/", "is not a service binding (it has no fetch())"],
+  ])("refuses %s with 422 ERR_ORIGIN_NOT_ALLOWED naming the binding and the fix", (raw, why) => {
+    const err = caught(() => check(raw, true));
+    expect(err).toMatchObject({ code: REFUSED, status: 422, details: [{ path: "url", message: expect.any(String) }] });
+    expect(err.message).toContain(why);
+    expect(err.message).toContain(new URL(raw).hostname);
+  });
+});
+
+describe("urlWarnings", () => {
+  const warn = (raw: string, allowPrivate = false) => urlWarnings(new URL(raw), { allowPrivate });
+
+  it.each([
+    "https://api.example.com",
+    "https://api.example.com:443",
+    "http://api.example.com:80",
+    "http://api.example.com:443",
+    "https://api.example.com:8443",
+    "http://api.example.com:8080",
+    "http://api.example.com:8880",
+    "https://api.example.com:2053",
+    "http://api.example.com:2095",
+    "service://USERS/api",
+  ])("does not warn about %s (a proxied or default port, or no port at all)", (raw) => {
+    expect(warn(raw)).toEqual([]);
+  });
+
+  it("warns about a port outside Cloudflare's proxied list: it only works on a DNS-only name", () => {
+    const [w, ...rest] = warn("https://api.example.com:9443/base");
+    expect(rest).toEqual([]);
+    expect(w).toMatch(/^url port 9443 is not one of Cloudflare's proxied ports \(80, 443, 2052, .*, 8880\)/);
+    expect(w).toMatch(/only works when api\.example\.com is not proxied by Cloudflare \(a DNS-only record\)/);
+    expect(warn("http://api.example.com:3000", true)).toHaveLength(1);
+  });
+
+  it("does not warn in local development about addresses that never go through Cloudflare", () => {
+    expect(warn("http://127.0.0.1:9001", true)).toEqual([]);
+    expect(warn("http://localhost:3000", true)).toEqual([]);
+    expect(warn("http://[::1]:3000", true)).toEqual([]);
   });
 });

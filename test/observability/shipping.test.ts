@@ -61,6 +61,32 @@ describe("shipping logs to sinks", () => {
     expect(s.ids("a.example.com")).toHaveLength(3);
   });
 
+  it("sends at most the run's subrequest budget of batches, all sinks together; the rest waits, not failed", async () => {
+    const { env, buffer } = await setup("ship-budget");
+    for (const name of ["x", "y"])
+      await buffer.putSink(name, LogSinkInput.parse({ url: `https://${name}.example.com/in`, batch_max: 1 }));
+    await buffer.append([line(1), line(2), line(3), line(4)]);
+    const s = sinks(new Set());
+    let sent = 0;
+    const counting = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      sent++;
+      return s.fetcher(input, init);
+    }) as typeof fetch;
+    const first = await shipLogs(env, { fetcher: counting, subrequests: 5 });
+    expect(sent).toBe(5);
+    expect(first.reduce((n, r) => n + r.batches, 0)).toBe(5);
+    expect(first.every((r) => r.error === null)).toBe(true);
+    for (const name of ["x", "y"]) {
+      const status = (await buffer.sink(name))!.status;
+      expect(status.consecutive_failures).toBe(0);
+      expect(status.next_attempt_at).toBeNull();
+    }
+    // The next run (a fresh budget) ships the rest, each entry once per sink.
+    await shipLogs(env, { fetcher: counting, subrequests: 5 });
+    expect(sent).toBe(8);
+    for (const host of ["x.example.com", "y.example.com"]) expect(s.ids(host)).toEqual(["r1", "r2", "r3", "r4"]);
+  });
+
   it("a failing sink backs off without holding back the healthy one, and entries wait for both", async () => {
     const { env, buffer } = await setup("one-failing");
     await buffer.putSink("good", LogSinkInput.parse({ url: "https://good.example.com/in" }));

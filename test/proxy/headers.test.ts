@@ -42,6 +42,12 @@ describe("proxy header hygiene", () => {
     expect(h.has("x-mesh-identity")).toBe(false);
   });
 
+  it("never passes the client's Host on: the origin gets its URL's host, the client's is in x-forwarded-host", () => {
+    const h = upstreamHeaders(new Headers({ host: "api.example.com", accept: "*/*" }), facts);
+    expect(h.has("host")).toBe(false);
+    expect(h.get("x-forwarded-host")).toBe("api.example.com");
+  });
+
   it("increments the hop count and keeps the request id", () => {
     const h = upstreamHeaders(new Headers({ "x-mesh-hops": "1" }), facts);
     expect(h.get("x-mesh-hops")).toBe("2");

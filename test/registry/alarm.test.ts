@@ -1,22 +1,19 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, inject, it, vi } from "vitest";
-import {
-  CHECK_CONCURRENCY,
-  MAX_CHECKS_PER_RUN,
-  RETRY_AFTER_MS,
-  runActiveChecks,
-  sweepDeadlines,
-} from "../../durable-objects/health-loop";
+import { CHECK_CONCURRENCY, RETRY_AFTER_MS, runActiveChecks, sweepDeadlines } from "../../durable-objects/health-loop";
 import { commitOrigin } from "../../durable-objects/health-ops";
 import type { Registry } from "../../durable-objects/registry";
 import { healthOf } from "../../durable-objects/rows";
 import { RegistryStore } from "../../durable-objects/store";
+import { DEFAULT_SUBREQUEST_BUDGET } from "../../src/config";
 import { OriginInput, type OriginInput as OriginInputT } from "../../src/model/origin";
 import { ServiceInput } from "../../src/model/service";
 
 // The Registry's alarm loop in workerd, checking the scripted origin on
 // 127.0.0.1 (test/helpers/origin-server.ts). Each test has its own object.
+// Checks are scheduled per origin: a new origin, or every origin of a service
+// whose checks are (re)configured, is checked at once, then every interval.
 
 type Stub = DurableObjectStub<Registry>;
 
@@ -46,17 +43,28 @@ async function waitFor<T>(fn: () => Promise<T>, what: string, timeoutMs = 5_000)
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/** Waits until the alarm that `putService` arms for "now" has run and re-armed for the next round. */
+/**
+ * Waits until the alarm that a write arms for "now" (checks configured, an
+ * origin registered) has run and re-armed for the next round, a minute away.
+ */
 const settle = (stub: Stub) =>
   waitFor(async () => ((await getAlarm(stub)) ?? 0) > Date.now() + 30_000, "the first round to finish");
 
-/** Makes every service due and fires the alarm, as if the interval had passed. */
+/** Makes every origin's check due and fires the alarm, as if the interval had passed. */
 async function round(stub: Stub): Promise<void> {
   await runInDurableObject(stub, (_i, state) => {
-    state.storage.sql.exec(`UPDATE services SET next_check_at = ? WHERE next_check_at IS NOT NULL`, Date.now());
+    state.storage.sql.exec(`UPDATE origins SET next_check_at = ?`, Date.now());
   });
   expect(await runDurableObjectAlarm(stub)).toBe(true);
 }
+
+/** Switches a service's checks on (interval 60 s) without arming the alarm, so only the test's runs check. */
+const enableChecksQuietly = (state: DurableObjectState, service: string, hc: Record<string, unknown> = {}) =>
+  state.storage.sql.exec(
+    `UPDATE services SET config = ?, next_check_at = 0 WHERE name = ?`,
+    JSON.stringify(checked(hc)),
+    service,
+  );
 
 async function healthOfOrigin(stub: Stub, service: string, id: string) {
   const got = await stub.getService(service);
@@ -69,11 +77,12 @@ describe("Registry alarm: active checks", () => {
   it("runs checks, turns origins healthy / unhealthy at their thresholds, and re-arms", async () => {
     const reg = registry("thresholds");
     await reg.putService("svc", checked());
-    await settle(reg);
+    expect(await getAlarm(reg)).toBeNull(); // no origin yet: nothing to check, no alarm
     await reg.putOrigin("svc", "good", originInput(answering(200)));
     await reg.putOrigin("svc", "bad", originInput(answering(503)));
 
-    await round(reg);
+    // New origins are checked at once, by the alarm itself.
+    await settle(reg);
     expect(await healthOfOrigin(reg, "svc", "good")).toMatchObject({
       status: "unknown",
       consecutive_successes: 1,
@@ -118,8 +127,9 @@ describe("Registry alarm: active checks", () => {
   it("notices recovery: a failing origin is re-checked and returns after healthy_threshold passes", async () => {
     const reg = registry("recovery");
     await reg.putService("svc", checked({ unhealthy_threshold: 1 }));
-    await settle(reg);
+    expect(await getAlarm(reg)).toBeNull(); // no origin yet: nothing to check, no alarm
     await reg.putOrigin("svc", "o", originInput(answering(503)));
+    await settle(reg);
     await round(reg);
     expect((await healthOfOrigin(reg, "svc", "o")).status).toBe("unhealthy");
 
@@ -152,9 +162,10 @@ describe("Registry alarm: active checks", () => {
   it("does not check disabled origins", async () => {
     const reg = registry("disabled");
     await reg.putService("svc", checked());
-    await settle(reg);
+    expect(await getAlarm(reg)).toBeNull(); // no origin yet: nothing to check, no alarm
     await reg.putOrigin("svc", "on", originInput(answering(200)));
     await reg.putOrigin("svc", "off", originInput(answering(200), { enabled: false }));
+    await settle(reg);
     await round(reg);
     expect((await healthOfOrigin(reg, "svc", "on")).last_check).not.toBeNull();
     expect(await healthOfOrigin(reg, "svc", "off")).toMatchObject({ status: "disabled", last_check: null });
@@ -164,6 +175,10 @@ describe("Registry alarm: active checks", () => {
     const reg = registry("no-alarm");
     await reg.putService("a", checked());
     await reg.putService("b", checked());
+    // A service with checks but no origins needs no alarm; each gets one origin to check.
+    expect(await getAlarm(reg)).toBeNull();
+    await reg.putOrigin("a", "a1", originInput(answering(200)));
+    await reg.putOrigin("b", "b1", originInput(answering(200)));
     // The alarm armed for "now" may be running (and so not set) at any moment: wait for the round to re-arm it.
     expect(await settle(reg)).toBe(true);
     await reg.putService("a", unchecked);
@@ -177,12 +192,13 @@ describe("Registry alarm: the loop stays alive", () => {
   it("one check that throws neither aborts the others nor the run", async () => {
     const reg = registry("throws");
     await reg.putService("svc", checked());
-    await settle(reg);
+    expect(await getAlarm(reg)).toBeNull(); // no origin yet: nothing to check, no alarm
     for (const id of ["a", "b", "c"]) await reg.putOrigin("svc", id, originInput(answering(200)));
+    await settle(reg);
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const ran = await runInDurableObject(reg, async (_i, state) => {
       const store = new RegistryStore(state.storage);
-      state.storage.sql.exec(`UPDATE services SET next_check_at = 0`);
+      state.storage.sql.exec(`UPDATE origins SET next_check_at = 0`);
       state.storage.sql.exec(`UPDATE origins SET health = 'not json' WHERE id = 'b'`);
       return runActiveChecks(store, fetch, Date.now);
     });
@@ -215,7 +231,7 @@ describe("Registry alarm: the loop stays alive", () => {
     expect(await reg.ensureAlarm()).toBe(now + RETRY_AFTER_MS);
   });
 
-  it("checks a service's origins at most six at a time, and splits many services across runs", async () => {
+  it("checks at most six at a time and at most the subrequest budget per run; the rest run next, most overdue first", async () => {
     const reg = registry("many");
     for (const svc of ["one", "two"]) {
       await reg.putService(svc, unchecked);
@@ -229,35 +245,40 @@ describe("Registry alarm: the loop stays alive", () => {
       inFlight--;
       return new Response("ok");
     };
-    const [first, second, third] = await runInDurableObject(reg, async (_i, state) => {
+    const [runs, leftOver] = await runInDurableObject(reg, async (_i, state) => {
       const store = new RegistryStore(state.storage);
-      // Checks switched on without arming the alarm, so only these runs check.
-      state.storage.sql.exec(`UPDATE services SET config = ?, next_check_at = 0`, JSON.stringify(checked()));
-      const runs: number[] = [];
-      for (let i = 0; i < 3; i++) runs.push(await runActiveChecks(store, fetcher, Date.now));
-      return runs;
+      for (const svc of ["one", "two"]) enableChecksQuietly(state, svc);
+      // "two" has waited longest: its checks go first, whatever the service names.
+      state.storage.sql.exec(`UPDATE origins SET next_check_at = CASE service WHEN 'two' THEN 1 ELSE 2 END`);
+      const counts: number[] = [await runActiveChecks(store, fetcher, Date.now)];
+      const unchecked = store.originRows().filter((o) => healthOf(o).last_check_at === null);
+      for (let i = 0; i < 2; i++) counts.push(await runActiveChecks(store, fetcher, Date.now));
+      return [counts, unchecked.map((o) => o.service)] as const;
     });
-    expect(MAX_CHECKS_PER_RUN).toBeLessThan(50);
-    expect([first, second, third]).toEqual([30, 30, 0]);
+    expect(DEFAULT_SUBREQUEST_BUDGET).toBeLessThan(50);
+    expect(runs).toEqual([DEFAULT_SUBREQUEST_BUDGET, 60 - DEFAULT_SUBREQUEST_BUDGET, 0]);
+    expect(leftOver).toEqual(new Array(60 - DEFAULT_SUBREQUEST_BUDGET).fill("one"));
     expect(most).toBe(CHECK_CONCURRENCY);
   });
 
-  it("spreads rounds with ±10% jitter", async () => {
+  it("spreads each origin's checks with ±10% jitter", async () => {
     const reg = registry("jitter");
-    await reg.putService("svc", checked({ interval_s: 10 }));
+    await reg.putService("svc", unchecked);
+    await reg.putOrigin("svc", "o", originInput("https://o.example.com"));
     const next = await runInDurableObject(reg, async (_i, state) => {
       const store = new RegistryStore(state.storage);
+      enableChecksQuietly(state, "svc", { interval_s: 10 });
       const at: number[] = [];
       for (const r of [0, 1]) {
-        state.storage.sql.exec(`UPDATE services SET next_check_at = 0`);
+        state.storage.sql.exec(`UPDATE origins SET next_check_at = 0`);
         const now = Date.now();
         await runActiveChecks(
           store,
-          fetch,
+          async () => new Response("ok"),
           () => now,
           () => r,
         );
-        at.push(state.storage.sql.exec<{ t: number }>(`SELECT next_check_at AS t FROM services`).one().t - now);
+        at.push(state.storage.sql.exec<{ t: number }>(`SELECT next_check_at AS t FROM origins`).one().t - now);
       }
       return at;
     });

@@ -15,6 +15,13 @@ export interface MapOptions {
   proxied?: boolean;
   /** The local origin speaks TLS: the URL returned is https (its certificate must be one `trust()` was given). */
   tls?: boolean;
+  /**
+   * The edge answers this error for the name itself and never reaches the
+   * origin, as Cloudflare does for a name whose DNS points at an address it
+   * refuses (1003) or at a server that refuses connections (521). Applies
+   * to the whole name.
+   */
+  answer?: EdgeErrorCode;
 }
 
 /** One outbound request as the edge saw and handled it. */
@@ -49,6 +56,7 @@ export const TRANSPORT_FAILURE_HEADER = "x-edge-harness-connection-lost";
 
 interface HostEntry {
   proxied: boolean;
+  answer?: EdgeErrorCode;
   /** URL port → local port. */
   ports: Map<number, number>;
 }
@@ -89,8 +97,9 @@ export class Edge {
   map(name: string, localPort: number, opts: MapOptions = {}): string {
     const key = normalise(name);
     if (isIpLiteral(key) || !/^[a-z0-9.-]+$/.test(key)) throw new Error(`edge.map: "${name}" is not a DNS name`);
-    const entry = this.hosts.get(key) ?? { proxied: false, ports: new Map() };
+    const entry: HostEntry = this.hosts.get(key) ?? { proxied: false, ports: new Map() };
     if (opts.proxied !== undefined) entry.proxied = opts.proxied;
+    if (opts.answer !== undefined) entry.answer = opts.answer;
     const port = opts.port ?? localPort;
     const tls = opts.tls ?? false;
     entry.ports.set(port, localPort);
@@ -151,6 +160,7 @@ export class Edge {
     const hostname = normalise(url.hostname);
     const host = this.hosts.get(hostname);
     if (host === undefined) return fail("1016");
+    if (host.answer !== undefined) return answer(edgeError(host.answer), host.answer);
     const https = url.protocol === "https:";
     const asWritten = url.port === "" ? (https ? 443 : 80) : Number(url.port);
     const port = host.proxied ? proxiedPort(url.protocol as "http:" | "https:", asWritten) : asWritten;

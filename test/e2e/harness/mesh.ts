@@ -41,6 +41,12 @@ export interface Mesh {
   admin(method: string, path: string, body?: unknown, scope?: string): Promise<AdminResponse>;
   /** Runs the Worker's real scheduled handler, as the minutely trigger would; throws unless it succeeds. */
   scheduled(cron?: string): Promise<void>;
+  /**
+   * Restarts the Worker (same port, same storage) with these test-only
+   * service bindings instead of the ones it was started with, e.g. `{}` to
+   * take a binding away as a deploy would.
+   */
+  setServices(services: Record<string, string>): Promise<void>;
   /** Disposes Miniflare (workerd exits), closes the edge's connections and deletes the storage. Idempotent. */
   stop(): Promise<void>;
   /** What the Worker logged and Miniflare reported so far (the last 64 KiB), for failure messages. */
@@ -53,6 +59,13 @@ export interface MeshOptions {
    * harness runs in production mode, `MESH_ALLOW_PRIVATE_ORIGINS: "false"`.
    */
   vars?: Record<string, string>;
+  /**
+   * Test-only Workers bound to the mesh as service bindings: binding name →
+   * module source (`export default { fetch }`). Production's wrangler.toml
+   * binds none (it must not name a Worker that may not exist); these stand
+   * in for `[[services]]` entries a user would add.
+   */
+  services?: Record<string, string>;
 }
 
 const OUTPUT_MAX = 64 * 1024;
@@ -94,22 +107,37 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     MESH_ALLOW_PRIVATE_ORIGINS: "false",
     ...opts.vars,
   };
-  const miniflare = new Miniflare(
+  const compatibilityDate = worker.compatibilityDate as string;
+  const options = (port: number, services: Record<string, string>) =>
     miniflareOptions({
       host: "127.0.0.1",
-      port: 0,
+      port,
       log,
       logRequests: false,
       resourcePersistencePath: persistDir,
       handleStructuredLogs: ({ level, message }: { level: string; message: string }) =>
         log.append(`[${level}] ${message}\n`),
       workers: [
-        { ...worker, bindings, outboundService: GATEWAY_NAME },
-        gatewayWorker(edge, worker.compatibilityDate as string),
+        {
+          ...worker,
+          bindings,
+          outboundService: GATEWAY_NAME,
+          serviceBindings: {
+            ...(worker.serviceBindings as Record<string, unknown> | undefined),
+            ...Object.fromEntries(Object.keys(services).map((b) => [b, boundWorkerName(b)])),
+          },
+        },
+        gatewayWorker(edge, compatibilityDate),
+        ...Object.entries(services).map(([b, script]) => ({
+          name: boundWorkerName(b),
+          modules: true,
+          script,
+          compatibilityDate,
+        })),
         ...externalWorkers,
       ],
-    }),
-  );
+    });
+  const miniflare = new Miniflare(options(0, opts.services ?? {}));
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -160,6 +188,11 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   };
 
   const port = Number(new URL(url).port);
+  const setServices = async (services: Record<string, string>): Promise<void> => {
+    await miniflare.setOptions(options(port, services));
+    const now = (await miniflare.ready).origin;
+    if (now !== url) throw new Error(`mesh moved from ${url} to ${now} on restart`);
+  };
   const expose = (origin: { name: string; port: number }, mapOpts?: MapOptions): string =>
     edge.map(`${origin.name}.origin.test`, origin.port, mapOpts);
   return {
@@ -173,9 +206,15 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     token,
     admin,
     scheduled,
+    setServices,
     stop,
     output: () => log.text,
   };
+}
+
+/** The Miniflare name of the test Worker behind a service binding. */
+function boundWorkerName(binding: string): string {
+  return `e2e-bound-${binding.toLowerCase().replace(/_/g, "-")}`;
 }
 
 function parseJson(text: string): unknown {

@@ -45,16 +45,16 @@ export async function readSseEvents(
   return events;
 }
 
-/** A GET with node's http client: raw headers (repeats kept) and the body bytes as they came. */
+/** A GET with node's http client: the status, raw headers (repeats kept) and the body bytes as they came. */
 export function rawGet(
   url: string,
   headers: Record<string, string>,
-): Promise<{ headers: Record<string, any>; body: Buffer }> {
+): Promise<{ status: number; headers: Record<string, any>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     httpRequest(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
     })
       .on("error", reject)
       .end();

@@ -98,14 +98,19 @@ export async function startSseOrigin(): Promise<SseOrigin> {
 
 /**
  * Starts an origin that accepts WebSocket upgrades on any path and echoes
- * every message back prefixed with `echo:`; plain HTTP requests get 426.
- * `protocols` it accepts: the first the client offers.
+ * every message back (text prefixed with `echo:`, binary as it came); the
+ * text `close:<code>` makes it close with that code and reason "asked to".
+ * Plain HTTP requests get 426. `protocols` it accepts: the first the client offers.
  * @example const ws = await startWebSocketEchoOrigin(); // new WebSocket(`ws://127.0.0.1:${ws.port}/chat`)
  */
 export async function startWebSocketEchoOrigin(): Promise<SmallOrigin> {
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => [...offered][0] ?? false });
   wss.on("connection", (socket) => {
-    socket.on("message", (data, isBinary) => socket.send(isBinary ? data : `echo:${data.toString()}`));
+    socket.on("message", (data, isBinary) => {
+      const close = isBinary ? null : /^close:(\d{4})$/.exec(data.toString());
+      if (close) socket.close(Number(close[1]), "asked to");
+      else socket.send(isBinary ? data : `echo:${data.toString()}`);
+    });
   });
   const base = await listen(
     (_req, res) => res.writeHead(426, { "content-type": "text/plain" }).end("upgrade required"),
