@@ -1,7 +1,7 @@
 import type { HealthState } from "../src/health/state";
 import type { HealthEvent } from "../src/model/catalog";
 import type { HealthStatus, Origin } from "../src/model/origin";
-import type { ServiceInput } from "../src/model/service";
+import { ServiceInput } from "../src/model/service";
 import type { SnapshotOrigin } from "../src/model/snapshot";
 import { iso } from "../src/model/time";
 
@@ -54,9 +54,14 @@ export interface EventRow {
   [key: string]: SqlStorageValue;
 }
 
-/** The configuration stored with a service (validated, defaults filled in, when it was written). */
+/**
+ * The configuration stored with a service (validated, defaults filled in, when it was written).
+ * Parsed again so that a row written before a field existed reads with that field's default.
+ */
 export function configOf(row: ServiceRow): ServiceInput {
-  return JSON.parse(row.config) as ServiceInput;
+  const stored: unknown = JSON.parse(row.config);
+  const parsed = ServiceInput.safeParse(stored);
+  return parsed.success ? parsed.data : (stored as ServiceInput);
 }
 
 /** The health state stored with an origin. */

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { Name, ShortString, int } from "./common";
 import { Origin } from "./origin";
+import { Pools, REGIONS, SessionAffinity, Steering, steeringIssues } from "./steering";
 
 /** A host pattern: a DNS name, or `*.` followed by one (leading wildcard). */
 const HostPattern = z
@@ -64,6 +65,12 @@ export const HealthCheck = z
       .default({}),
     healthy_threshold: int(1, 100).default(2),
     unhealthy_threshold: int(1, 100).default(3),
+    regions: z
+      .array(z.enum(REGIONS))
+      .max(REGIONS.length)
+      .refine((r) => new Set(r).size === r.length, "must not name a region twice")
+      .default([])
+      .openapi({ description: "Durable Object location hints to probe from; [] probes from where the registry lives" }),
   })
   .strict()
   .openapi("HealthCheck");
@@ -89,8 +96,8 @@ export const OutlierDetection = z
   .strict()
   .openapi("OutlierDetection");
 
-/** The body of `PUT /services/{name}`: a Service without `name`. */
-export const ServiceInput = z
+/** The fields of a service, without the cross-field rules. */
+const ServiceFields = z
   .object({
     routes: z.array(Route).min(1).max(64),
     strip_prefix: z.boolean().default(false),
@@ -102,9 +109,18 @@ export const ServiceInput = z
     panic_threshold_percent: int(0, 100).default(50),
     slow_start_s: int(0, 3600).default(0),
     fallback_service: Name.nullable().default(null),
+    pools: Pools.default({}),
+    steering: Steering.prefault({}),
+    session_affinity: SessionAffinity.prefault({}),
   })
-  .strict()
-  .openapi("ServiceInput");
+  .strict();
+
+const checkSteering = (input: z.infer<typeof ServiceFields>, ctx: z.RefinementCtx) => {
+  for (const issue of steeringIssues(input)) ctx.addIssue({ code: "custom", ...issue });
+};
+
+/** The body of `PUT /services/{name}`: a Service without `name`. */
+export const ServiceInput = ServiceFields.superRefine(checkSteering).openapi("ServiceInput");
 
 export type ServiceInput = z.infer<typeof ServiceInput>;
 export type Route = z.infer<typeof Route>;
@@ -113,7 +129,7 @@ export type Retries = z.infer<typeof Retries>;
 export type OutlierDetection = z.infer<typeof OutlierDetection>;
 
 /** A stored service, as the API returns it: its configuration with every default filled in. */
-export const Service = ServiceInput.extend({ name: Name }).openapi("Service");
+export const Service = ServiceFields.extend({ name: Name }).openapi("Service");
 /** `GET /services/{name}`: the service with its origins. */
 export const ServiceWithOrigins = Service.extend({ origins: z.array(Origin) }).openapi("ServiceWithOrigins");
 

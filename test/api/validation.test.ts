@@ -37,6 +37,24 @@ describe("admin API validation", () => {
     ["negative timeout", { ...ROUTES, timeout_ms: -1 }, "timeout_ms"],
     ["panic above 100", { ...ROUTES, panic_threshold_percent: 101 }, "panic_threshold_percent"],
     ["bad fallback name", { ...ROUTES, fallback_service: "Bad Name" }, "fallback_service"],
+    ["unknown region", { routes: ROUTES.routes, health_check: { regions: ["mars"] } }, "health_check.regions.0"],
+    ["a region twice", { routes: ROUTES.routes, health_check: { regions: ["weur", "weur"] } }, "health_check.regions"],
+    ["a lower-case country", { ...ROUTES, pools: { eu: { countries: ["de"] } } }, "pools.eu.countries.0"],
+    ["an unknown continent", { ...ROUTES, pools: { eu: { continents: ["XX"] } } }, "pools.eu.continents.0"],
+    ["latitude above 90", { ...ROUTES, pools: { eu: { latitude: 91, longitude: 0 } } }, "pools.eu.latitude"],
+    ["an unknown steering policy", { ...ROUTES, steering: { policy: "fastest" } }, "steering.policy"],
+    ["steering without pools", { ...ROUTES, steering: { policy: "geo" } }, "steering.policy"],
+    [
+      "a fallback pool that is not a pool",
+      { ...ROUTES, pools: { eu: {} }, steering: { policy: "failover", fallback_pool: "us" } },
+      "steering.fallback_pool",
+    ],
+    ["proximity without coordinates", { ...ROUTES, pools: { eu: {} }, steering: { policy: "proximity" } }, "pools.eu"],
+    [
+      "header affinity without a header",
+      { ...ROUTES, session_affinity: { type: "header" } },
+      "session_affinity.header",
+    ],
   ])("rejects a service with %s", async (_label, body, field) => {
     await expectInvalid("PUT", "/services/v", body, field);
   });
