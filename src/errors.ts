@@ -61,6 +61,14 @@ export class MeshError extends Error {
   }
 }
 
+/**
+ * Set on every error the mesh itself answers, with its code. A mesh that is
+ * another mesh's origin passes it on, so the outer one can tell a mesh's
+ * verdict (a loop, no healthy origin) from an origin's failure and never
+ * retries it: retrying a loop multiplies it by the retry count at each hop.
+ */
+export const MESH_ERROR_HEADER = "x-mesh-error";
+
 /** The JSON body of an error response, as SPEC §Errors fixes it. */
 export function errorBody(err: MeshError, requestId: string) {
   return {
@@ -75,5 +83,6 @@ export function errorBody(err: MeshError, requestId: string) {
 export function errorResponse(err: MeshError, requestId: string, headers?: HeadersInit): Response {
   const res = Response.json(errorBody(err, requestId), { status: err.status, headers });
   res.headers.set("x-request-id", requestId);
+  res.headers.set(MESH_ERROR_HEADER, err.code);
   return res;
 }
