@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   "ERR_AUTH_NOT_CONFIGURED",
   "ERR_UPSTREAM_TIMEOUT",
   "ERR_LOOP",
+  "ERR_LIMIT_EXCEEDED",
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -34,6 +35,7 @@ const STATUS: Record<MeshErrorCode, number> = {
   ERR_AUTH_NOT_CONFIGURED: 503,
   ERR_UPSTREAM_TIMEOUT: 504,
   ERR_LOOP: 508,
+  ERR_LIMIT_EXCEEDED: 409,
 };
 
 /** One problem with one field of a request: `path` names the field. */

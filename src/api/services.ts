@@ -1,6 +1,6 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
-import { registry } from "../clients/registry";
+import { found, registry } from "../clients/registry";
 import { MeshError } from "../errors";
 import { REDACTED, keepRedacted, redactHeaders } from "../model/redact";
 import { Service, type ServiceConfig, ServiceInput, ServiceWithOrigins } from "../model/service";
@@ -72,7 +72,7 @@ export function servicesApi(api: OpenAPIHono<AppEnv>): void {
       const stored = (await registry(c.env).getService(name))?.health_check?.headers;
       input = { ...input, health_check: { ...hc, headers: keepRedacted(hc.headers, stored, "health_check.headers") } };
     }
-    const { created, service } = await registry(c.env).putService(name, input);
+    const { created, service } = found(await registry(c.env).putService(name, input), name);
     return created ? c.json(redacted(service), 201) : c.json(redacted(service), 200);
   });
 

@@ -99,7 +99,11 @@ export const OutlierDetection = z
 /** The fields of a service, without the cross-field rules. */
 const ServiceFields = z
   .object({
-    routes: z.array(Route).min(1).max(64),
+    routes: z
+      .array(Route)
+      .min(1)
+      .max(1024)
+      .openapi({ description: "At most MESH_MAX_ROUTES_PER_SERVICE (default 64) routes" }),
     strip_prefix: z.boolean().default(false),
     load_balancer: LoadBalancer.prefault({}),
     health_check: HealthCheck.nullable().prefault({}),
