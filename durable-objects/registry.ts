@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { checkFetcher } from "../src/clients/service-binding";
-import { type MeshEnv, subrequestBudget } from "../src/config";
+import { type MeshEnv, allowPrivateOrigins, subrequestBudget } from "../src/config";
 import { applyEjectionReport } from "../src/health/outlier";
 import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
 import type { EjectionReport } from "../src/model/ejection";
@@ -14,6 +14,7 @@ import { commitOrigin } from "./health-ops";
 import { adminReason, heartbeatRow, patchedRow, registeredRow } from "./origin-writes";
 import { catalogView, serviceHealthView } from "./registry-views";
 import { originWriteBreach, serviceWriteBreach } from "./limits-check";
+import { enforceOriginPolicy } from "./origin-policy";
 import { configOf, healthOf, toEvent, toOrigin, toSnapshotOrigin, type OriginRow } from "./rows";
 import { migrate } from "./schema";
 import { RegistryStore } from "./store";
@@ -40,6 +41,7 @@ export class Registry extends DurableObject<Env> {
     super(ctx, env);
     migrate(ctx.storage);
     this.store = new RegistryStore(ctx.storage, () => this.watch.notify());
+    enforceOriginPolicy(this.store, allowPrivateOrigins(env), Date.now());
   }
 
   listServices(): ServiceConfig[] {
