@@ -111,10 +111,21 @@ function takeDueChecks(store: RegistryStore, now: number, rng: () => number, bud
       }
       const jitter = 1 + (rng() * 2 - 1) * JITTER;
       store.setOriginNextCheck(row.service, row.id, now + Math.round(hc.interval_s * 1000 * jitter));
+      // Never fetched while the origin policy refuses its URL (see origin-policy.ts).
+      if (refusedByPolicy(row)) continue;
       tasks.push({ service: row.service, id: row.id, url: row.url, config });
     }
     return tasks;
   });
+}
+
+/** Whether the origin policy holds this origin back; an unreadable health is left to the check to report. */
+function refusedByPolicy(row: OriginRow): boolean {
+  try {
+    return (healthOf(row).policy ?? null) !== null;
+  } catch {
+    return false;
+  }
 }
 
 /** Applies one check result to the origin as it is now (it may have changed or gone meanwhile). */

@@ -1,10 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { checkFetcher } from "../src/clients/service-binding";
-import { type MeshEnv, subrequestBudget } from "../src/config";
+import { type MeshEnv, allowPrivateOrigins, subrequestBudget } from "../src/config";
 import { applyEjectionReport } from "../src/health/outlier";
 import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
 import type { EjectionReport } from "../src/model/ejection";
 import type { Found } from "../src/model/found";
+import { limitsOf } from "../src/model/limits";
 import type { Origin, OriginInput, OriginPatch } from "../src/model/origin";
 import type { ServiceConfig, ServiceInput, ServiceWithOrigins } from "../src/model/service";
 import type { Snapshot } from "../src/model/snapshot";
@@ -12,6 +13,8 @@ import { runActiveChecks, sweepDeadlines } from "./health-loop";
 import { commitOrigin } from "./health-ops";
 import { adminReason, heartbeatRow, patchedRow, registeredRow } from "./origin-writes";
 import { catalogView, serviceHealthView } from "./registry-views";
+import { originWriteBreach, serviceWriteBreach } from "./limits-check";
+import { enforceOriginPolicy } from "./origin-policy";
 import { configOf, healthOf, toEvent, toOrigin, toSnapshotOrigin, type OriginRow } from "./rows";
 import { migrate } from "./schema";
 import { RegistryStore } from "./store";
@@ -38,6 +41,7 @@ export class Registry extends DurableObject<Env> {
     super(ctx, env);
     migrate(ctx.storage);
     this.store = new RegistryStore(ctx.storage, () => this.watch.notify());
+    enforceOriginPolicy(this.store, allowPrivateOrigins(env), Date.now());
   }
 
   listServices(): ServiceConfig[] {
@@ -50,9 +54,11 @@ export class Registry extends DurableObject<Env> {
     return { name, ...configOf(row), origins: this.store.originRows(name).map(toOrigin) };
   }
 
-  /** Creates or replaces a service; its origins are kept. */
-  async putService(name: string, config: ServiceInput): Promise<{ created: boolean; service: ServiceConfig }> {
+  /** Creates or replaces a service; its origins are kept. Refused when it would pass a limit. */
+  async putService(name: string, config: ServiceInput): Promise<Found<{ created: boolean; service: ServiceConfig }>> {
     const now = Date.now();
+    const refused = serviceWriteBreach(this.store, limitsOf(this.env), name, config);
+    if (refused) return { ok: false, refused };
     const created = this.store.transaction(() => {
       const existing = this.store.serviceRow(name);
       const json = JSON.stringify(config);
@@ -65,7 +71,7 @@ export class Registry extends DurableObject<Env> {
       return existing === null;
     });
     await this.rearm();
-    return { created, service: { name, ...config } };
+    return { ok: true, value: { created, service: { name, ...config } } };
   }
 
   /** Deletes a service and, in the same transaction, its origins. */
@@ -89,6 +95,8 @@ export class Registry extends DurableObject<Env> {
   addOrigin(service: string, input: OriginInput): Promise<Found<Origin>> {
     return this.change(() => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
+      const refused = originWriteBreach(this.store, limitsOf(this.env), service, null, input);
+      if (refused) return { ok: false, refused };
       let id: string;
       do id = `${service.slice(0, 52)}-${this.store.takeOriginSeq(service)}`;
       while (this.store.originRow(service, id));
@@ -100,6 +108,8 @@ export class Registry extends DurableObject<Env> {
   putOrigin(service: string, id: string, input: OriginInput): Promise<Found<{ created: boolean; origin: Origin }>> {
     return this.change(() => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
+      const refused = originWriteBreach(this.store, limitsOf(this.env), service, id, input);
+      if (refused) return { ok: false, refused };
       const existing = this.store.originRow(service, id);
       return { ok: true, value: { created: existing === null, origin: this.register(service, id, input, existing) } };
     });

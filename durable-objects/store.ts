@@ -78,6 +78,32 @@ export class RegistryStore {
       .one().seq;
   }
 
+  countServices(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM services`).one().n;
+  }
+
+  countOrigins(service: string): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM origins WHERE service = ?`, service).one().n;
+  }
+
+  /**
+   * The stored rows' share of a routing snapshot, in bytes: the services'
+   * configs, and per origin its variable fields plus `perOrigin` for the rest.
+   */
+  snapshotBytes(perOrigin: number): number {
+    const services = this.sql
+      .exec<{ n: number }>(`SELECT COALESCE(SUM(LENGTH(config) + LENGTH(name)), 0) AS n FROM services`)
+      .one().n;
+    const origins = this.sql
+      .exec<{ n: number }>(
+        `SELECT COALESCE(SUM(LENGTH(url) + LENGTH(id) + LENGTH(service) + LENGTH(tags) + LENGTH(metadata)
+           + COALESCE(LENGTH(zone), 0) + ?), 0) AS n FROM origins`,
+        perOrigin,
+      )
+      .one().n;
+    return services + origins;
+  }
+
   originRows(service?: string): OriginRow[] {
     return service === undefined
       ? this.sql.exec<OriginRow>(`SELECT * FROM origins ORDER BY service, id`).toArray()

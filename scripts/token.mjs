@@ -72,6 +72,10 @@ if (scopes.length === 0) fail(`--scope is empty: give one or more of ${SCOPES.jo
 const ttl = Number(args.ttl);
 if (!Number.isInteger(ttl) || ttl <= 0) fail(`--ttl must be a positive number of seconds, not "${args.ttl}"`);
 
+if (scopes.includes("mesh:heartbeat") && !scopes.includes("mesh:write") && !args.svc) {
+  fail("a mesh:heartbeat token must name its service: add --svc NAME (the mesh refuses one without it)");
+}
+
 const devVarsPath = join(dirname(fileURLToPath(import.meta.url)), "..", ".dev.vars");
 const devVars = readDevVars(devVarsPath) ?? {};
 const pick = (name) => process.env[name]?.trim() || devVars[name]?.trim() || undefined;
@@ -81,6 +85,10 @@ if (!secret) {
   fail(
     `no MESH_ADMIN_SECRET: create .dev.vars (run \`npm start\` once, or copy .dev.vars.example) or set MESH_ADMIN_SECRET in the environment`,
   );
+}
+const maxTtl = Number(pick("MESH_ADMIN_MAX_TTL_S") ?? 86400);
+if (Number.isInteger(maxTtl) && maxTtl > 0 && ttl > maxTtl) {
+  fail(`--ttl ${ttl} is longer than MESH_ADMIN_MAX_TTL_S (${maxTtl} s): the mesh would refuse the token`);
 }
 const key = new TextEncoder().encode(secret);
 if (key.length < 32) fail(`MESH_ADMIN_SECRET is ${key.length} bytes; the mesh requires at least 32`);

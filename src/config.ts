@@ -12,6 +12,13 @@ export interface OptionalVars {
   MESH_LOG_BUFFER_MAX_BYTES?: string;
   /** Most outbound fetches one alarm or cron run may make (default 45); see {@link subrequestBudget}. */
   MESH_SUBREQUEST_BUDGET?: string;
+  /** Longest an admin token may stay valid, in seconds from now (default 86400); see {@link adminMaxTtlS}. */
+  MESH_ADMIN_MAX_TTL_S?: string;
+  /** Caps on what the registry holds; see src/model/limits.ts. */
+  MESH_MAX_SERVICES?: string;
+  MESH_MAX_ORIGINS_PER_SERVICE?: string;
+  MESH_MAX_ROUTES_PER_SERVICE?: string;
+  MESH_MAX_SNAPSHOT_BYTES?: string;
 }
 
 /** The Worker's environment: generated bindings plus the optional vars. */
@@ -42,6 +49,14 @@ export const DEFAULT_SUBREQUEST_BUDGET = 45;
  */
 export function subrequestBudget(env: Partial<Pick<MeshEnv, "MESH_SUBREQUEST_BUDGET">>): number {
   return positiveInt(env.MESH_SUBREQUEST_BUDGET) ?? DEFAULT_SUBREQUEST_BUDGET;
+}
+
+/** Default of `MESH_ADMIN_MAX_TTL_S`: a day, what `npm run token` mints at most by default. */
+export const DEFAULT_ADMIN_MAX_TTL_S = 86_400;
+
+/** Longest an admin token may stay valid, in seconds from now: `MESH_ADMIN_MAX_TTL_S`, or a day. */
+export function adminMaxTtlS(env: Partial<Pick<MeshEnv, "MESH_ADMIN_MAX_TTL_S">>): number {
+  return positiveInt(env.MESH_ADMIN_MAX_TTL_S) ?? DEFAULT_ADMIN_MAX_TTL_S;
 }
 
 /** A var holding a positive integer (surrounding spaces allowed), else undefined. */

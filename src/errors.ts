@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   "ERR_AUTH_NOT_CONFIGURED",
   "ERR_UPSTREAM_TIMEOUT",
   "ERR_LOOP",
+  "ERR_LIMIT_EXCEEDED",
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -34,6 +35,7 @@ const STATUS: Record<MeshErrorCode, number> = {
   ERR_AUTH_NOT_CONFIGURED: 503,
   ERR_UPSTREAM_TIMEOUT: 504,
   ERR_LOOP: 508,
+  ERR_LIMIT_EXCEEDED: 409,
 };
 
 /** One problem with one field of a request: `path` names the field. */
@@ -61,6 +63,14 @@ export class MeshError extends Error {
   }
 }
 
+/**
+ * Set on every error the mesh itself answers, with its code. A mesh that is
+ * another mesh's origin passes it on, so the outer one can tell a mesh's
+ * verdict (a loop, no healthy origin) from an origin's failure and never
+ * retries it: retrying a loop multiplies it by the retry count at each hop.
+ */
+export const MESH_ERROR_HEADER = "x-mesh-error";
+
 /** The JSON body of an error response, as SPEC §Errors fixes it. */
 export function errorBody(err: MeshError, requestId: string) {
   return {
@@ -75,5 +85,6 @@ export function errorBody(err: MeshError, requestId: string) {
 export function errorResponse(err: MeshError, requestId: string, headers?: HeadersInit): Response {
   const res = Response.json(errorBody(err, requestId), { status: err.status, headers });
   res.headers.set("x-request-id", requestId);
+  res.headers.set(MESH_ERROR_HEADER, err.code);
   return res;
 }

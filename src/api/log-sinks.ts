@@ -5,15 +5,8 @@ import { allowPrivateOrigins } from "../config";
 import { MeshError } from "../errors";
 import { Name } from "../model/common";
 import { ErrorResponse } from "../model/error";
-import {
-  FlushResult,
-  LogSink,
-  LogSinkInput,
-  LogSinkWritten,
-  type StoredSink,
-  checkSinkUrl,
-  redactHeaders,
-} from "../model/log-sink";
+import { FlushResult, LogSink, LogSinkInput, LogSinkWritten, type StoredSink, checkSinkUrl } from "../model/log-sink";
+import { REDACTED, keepRedacted, redactHeaders } from "../model/redact";
 import { urlWarnings } from "../model/proxied-ports";
 import { withWarnings } from "../model/warnings";
 import { flushRecorder } from "../observability/record";
@@ -86,7 +79,12 @@ export function logSinksApi(api: OpenAPIHono<AppEnv>): void {
 
   api.openapi(put, async (c) => {
     const { name } = c.req.valid("param");
-    const input = c.req.valid("json");
+    let input = c.req.valid("json");
+    if (Object.values(input.headers).includes(REDACTED)) {
+      // What GET showed can be written back: a `[redacted]` value keeps the stored one.
+      const stored = await logBuffer(c.env).sink(name);
+      input = { ...input, headers: keepRedacted(input.headers, stored?.config.headers, "headers") };
+    }
     const allowPrivate = allowPrivateOrigins(c.env);
     const warnings = urlWarnings(checkSinkUrl(input.url, { allowPrivate }), { allowPrivate });
     const { created, sink } = await logBuffer(c.env).putSink(name, input);

@@ -1,8 +1,9 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
-import { registry } from "../clients/registry";
+import { found, registry } from "../clients/registry";
 import { MeshError } from "../errors";
-import { Service, ServiceInput, ServiceWithOrigins } from "../model/service";
+import { REDACTED, keepRedacted, redactHeaders } from "../model/redact";
+import { Service, type ServiceConfig, ServiceInput, ServiceWithOrigins } from "../model/service";
 import { guard } from "./guard";
 import { ServiceParams, errorResponses, jsonBody, jsonResponse } from "./schemas";
 
@@ -45,21 +46,34 @@ const del = createRoute({
   responses: { 204: { description: "Deleted" }, ...errorResponses },
 });
 
+/** A service as reads show it: credential-like `health_check.headers` values redacted, as sinks' are. */
+function redacted<S extends Pick<ServiceConfig, "health_check">>(service: S): S {
+  const hc = service.health_check;
+  return hc === null ? service : { ...service, health_check: { ...hc, headers: redactHeaders(hc.headers) } };
+}
+
 /** `/services` routes. */
 export function servicesApi(api: OpenAPIHono<AppEnv>): void {
-  api.openapi(list, async (c) => c.json({ services: await registry(c.env).listServices() }, 200));
+  api.openapi(list, async (c) => c.json({ services: (await registry(c.env).listServices()).map(redacted) }, 200));
 
   api.openapi(get, async (c) => {
     const { name } = c.req.valid("param");
     const service = await registry(c.env).getService(name);
     if (!service) throw new MeshError("ERR_NOT_FOUND", `service '${name}' does not exist`);
-    return c.json(service, 200);
+    return c.json(redacted(service), 200);
   });
 
   api.openapi(put, async (c) => {
     const { name } = c.req.valid("param");
-    const { created, service } = await registry(c.env).putService(name, c.req.valid("json"));
-    return created ? c.json(service, 201) : c.json(service, 200);
+    let input = c.req.valid("json");
+    const hc = input.health_check;
+    if (hc !== null && Object.values(hc.headers).includes(REDACTED)) {
+      // What GET showed can be written back: a `[redacted]` value keeps the stored one.
+      const stored = (await registry(c.env).getService(name))?.health_check?.headers;
+      input = { ...input, health_check: { ...hc, headers: keepRedacted(hc.headers, stored, "health_check.headers") } };
+    }
+    const { created, service } = found(await registry(c.env).putService(name, input), name);
+    return created ? c.json(redacted(service), 201) : c.json(redacted(service), 200);
   });
 
   api.openapi(del, async (c) => {

@@ -1,6 +1,6 @@
 import { type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, jwtVerify } from "jose";
 import type { Principal } from "../app-types";
-import { type MeshEnv, nonEmpty } from "../config";
+import { type MeshEnv, adminMaxTtlS, nonEmpty } from "../config";
 import { MeshError } from "../errors";
 
 /** Asymmetric algorithms accepted from a JWKS; symmetric ones never are (the JWKS is public). */
@@ -89,6 +89,7 @@ export async function verifyAdminToken(token: string, env: Partial<MeshEnv>): Pr
   } catch (err) {
     throw classify(err, verifier.mode);
   }
+  assertLifetime(payload, adminMaxTtlS(env), Math.floor(Date.now() / 1000));
   return principalFrom(payload);
 }
 
@@ -128,6 +129,21 @@ function classify(err: unknown, mode: Verifier["mode"]): unknown {
     return new MeshError("ERR_AUTH_NOT_CONFIGURED", `admin JWKS could not be loaded: ${why}`);
   }
   return err;
+}
+
+/**
+ * Refuses a token that would stay valid longer than `maxTtlS` from now (MESH_ADMIN_MAX_TTL_S): a
+ * leaked token with an `exp` years away is a permanent credential. The clock tolerance applies.
+ */
+export function assertLifetime(payload: JWTPayload, maxTtlS: number, nowS: number): void {
+  const exp = payload.exp as number;
+  if (exp - nowS > maxTtlS + CLOCK_TOLERANCE_S) {
+    throw new MeshError(
+      "ERR_UNAUTHENTICATED",
+      `invalid admin token: it expires in ${exp - nowS} s, more than MESH_ADMIN_MAX_TTL_S (${maxTtlS} s) allows; ` +
+        "mint a shorter-lived token (npm run -s token -- --ttl SECONDS)",
+    );
+  }
 }
 
 /** Reads scopes, service and subject; a claim of the wrong type fails closed rather than widening access. */

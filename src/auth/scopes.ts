@@ -30,7 +30,14 @@ export function authorize(principal: Principal, need: Need): void {
       if (!has(SCOPE_HEARTBEAT)) {
         throw new MeshError("ERR_FORBIDDEN", `token lacks scope ${SCOPE_HEARTBEAT} or ${SCOPE_WRITE}`);
       }
-      if (principal.service !== null && principal.service !== need.service) {
+      if (principal.service === null) {
+        // Fail closed: a heartbeat token without svc would renew every service's origins.
+        throw new MeshError(
+          "ERR_FORBIDDEN",
+          `a ${SCOPE_HEARTBEAT} token must carry a svc claim naming its service (npm run -s token -- --scope ${SCOPE_HEARTBEAT} --svc ${need.service})`,
+        );
+      }
+      if (principal.service !== need.service) {
         throw new MeshError(
           "ERR_FORBIDDEN",
           `token may send heartbeats only for service '${principal.service}', not '${need.service}'`,

@@ -16,11 +16,13 @@ export function registry(env: Pick<MeshEnv, "REGISTRY">) {
 }
 
 /**
- * The value of a Found result, or ERR_NOT_FOUND naming what is missing.
+ * The value of a Found result, ERR_NOT_FOUND naming what is missing, or
+ * ERR_LIMIT_EXCEEDED naming the limit a write would have passed.
  * @example const origins = found(await registry(env).listOrigins(name), name)
  */
 export function found<T>(result: Found<T>, service: string, origin?: string): T {
   if (result.ok) return result.value;
+  if (result.missing === undefined) throw new MeshError("ERR_LIMIT_EXCEEDED", result.refused.message);
   throw result.missing === "service"
     ? new MeshError("ERR_NOT_FOUND", `service '${service}' does not exist`)
     : new MeshError("ERR_NOT_FOUND", `origin '${origin}' does not exist in service '${service}'`);

@@ -26,6 +26,12 @@ export interface HealthState {
   ttl_expired: boolean;
   /** Epoch ms when the origin last became routable from new, unhealthy or ejected (slow start). */
   healthy_since: number | null;
+  /**
+   * Why the origin policy refuses its URL (registered while
+   * MESH_ALLOW_PRIVATE_ORIGINS was true, then turned off): it is `disabled`
+   * until the policy allows it again. Absent in rows written before it existed.
+   */
+  policy?: string | null;
 }
 
 /**

@@ -13,11 +13,12 @@ export interface StatusInput {
  * Collapses the per-source flags into one status. Admin intent wins over
  * any health signal, and an ejection outranks an active-check failure
  * because it is the one with a known end.
+ * An origin whose URL the origin policy refuses is disabled too.
  * Precedence: disabled > draining > ejected > unhealthy > healthy > unknown.
  * @example collapseStatus({ enabled: true, drain: false, health, now }) // "healthy"
  */
 export function collapseStatus({ enabled, drain, health, now }: StatusInput): HealthStatus {
-  if (!enabled) return "disabled";
+  if (!enabled || (health.policy ?? null) !== null) return "disabled";
   if (drain) return "draining";
   // Read by time, not by the flag alone: the data plane stops honouring an
   // ejection the moment it ends, even before the registry releases it.

@@ -100,24 +100,6 @@ export interface StoredSink {
   status: SinkStatus;
 }
 
-/** Header names whose values are credentials: `GET /log-sinks` shows them as `[redacted]`. */
-const SECRET_HEADER = /auth|token|secret|key|passw|cookie|session|signature|credential/i;
-
-/** The placeholder shown instead of a secret header value. */
-export const REDACTED = "[redacted]";
-
-/**
- * A sink's headers with credential-like values (`Authorization`,
- * `X-API-Key`, anything naming a token, secret, key, password, cookie,
- * session, signature or credential) replaced by `[redacted]`.
- * @example redactHeaders({ Authorization: "Basic abc" }) // { Authorization: "[redacted]" }
- */
-export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? REDACTED : value]),
-  );
-}
-
 /**
  * The SSRF guard for sink URLs: {@link checkOriginUrl} on the URL without its
  * query (a sink URL may carry one, e.g. `_bulk?pipeline=logs`); credentials,

@@ -92,6 +92,26 @@ export function checkOriginUrl(raw: string, opts: OriginUrlOptions): URL {
   );
 }
 
+/**
+ * Why a stored origin URL may not be used under the current policy, or null
+ * when it may: the registration check again, for URLs accepted while
+ * MESH_ALLOW_PRIVATE_ORIGINS was true. Service-binding URLs always may.
+ * @example originUrlRefusal("http://127.0.0.1:9001", false) // "policy: host 127.0.0.1 is a loopback address, …"
+ */
+export function originUrlRefusal(raw: string, allowPrivate: boolean): string | null {
+  if (allowPrivate || raw.startsWith(`${SERVICE_PROTOCOL}//`)) return null;
+  let hostname: string;
+  try {
+    hostname = new URL(raw).hostname;
+  } catch {
+    return "policy: the stored URL no longer parses";
+  }
+  const kind = classifyHost(hostname);
+  if (kind === "name") return null;
+  const what = kind === "special-name" ? "a special-use name" : kind === "malformed" ? "malformed" : DESCRIBE[kind];
+  return `policy: host ${hostname} is ${what}, refused while MESH_ALLOW_PRIVATE_ORIGINS is not true; ${INSTEAD}`;
+}
+
 /** What a host is: a DNS name, a special-use name, or an IP literal of some class. */
 export type HostKind = AddressClass | "name" | "special-name" | "malformed";
 

@@ -99,8 +99,20 @@ export const OutlierDetection = z
 /** The fields of a service, without the cross-field rules. */
 const ServiceFields = z
   .object({
-    routes: z.array(Route).min(1).max(64),
+    routes: z
+      .array(Route)
+      .min(1)
+      .max(1024)
+      .openapi({ description: "At most MESH_MAX_ROUTES_PER_SERVICE (default 64) routes" }),
     strip_prefix: z.boolean().default(false),
+    forward_mesh_paths: z
+      .boolean()
+      .default(false)
+      .openapi({
+        description:
+          "With strip_prefix, forward paths that would reach the origin's own /_mesh (e.g. /api/_mesh/… → /_mesh/…); " +
+          "refused (404 ERR_NO_ROUTE) by default, as such an origin may be another mesh's admin API",
+      }),
     load_balancer: LoadBalancer.prefault({}),
     health_check: HealthCheck.nullable().prefault({}),
     retries: Retries.prefault({}),

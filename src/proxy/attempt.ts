@@ -1,3 +1,4 @@
+import { MESH_ERROR_HEADER } from "../errors";
 import type { ServiceFetcher } from "../clients/service-binding";
 import { describeEdgeError, peekEdgeError } from "../health/edge-error";
 import type { Retries } from "../model/service";
@@ -85,6 +86,7 @@ export function retryable(result: TryResult, retryOn: Retries["retry_on"]): bool
       return retryOn.includes("timeout");
     case "response": {
       const s = result.response.status;
+      if (s >= 500 && result.response.headers.has(MESH_ERROR_HEADER)) return false;
       return (
         (s >= 500 && retryOn.includes("5xx")) ||
         ((s === 502 || s === 503 || s === 504) && retryOn.includes("gateway-error"))

@@ -99,7 +99,8 @@ function compute(
   let ejected = 0;
   for (let i = 0; i < origins.length; i++) {
     const origin = origins[i]!;
-    if (!origin.enabled || origin.drain) continue;
+    // `disabled` with `enabled` set: the origin policy refuses its URL; not even panic mode may use it.
+    if (!origin.enabled || origin.drain || origin.health.status === "disabled") continue;
     const until = origin.ejected_until_ms;
     const byRegistry = until !== null && until > now;
     if (byRegistry) validUntil = Math.min(validUntil, until);

@@ -1,6 +1,6 @@
 import { IDENTITY_HEADER, createIdentitySigner } from "../auth/identity";
 import { registry } from "../clients/registry";
-import type { MeshEnv } from "../config";
+import { type MeshEnv, allowPrivateOrigins } from "../config";
 import { MeshError, errorResponse } from "../errors";
 import type { RequestOutcome } from "../model/outcome";
 import { recordRequest } from "../observability/record";
@@ -8,7 +8,8 @@ import { tryInit } from "./attempt";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
 import { budget, passive, routing } from "./isolate";
-import { forwardPath, hashKeyOf, mayRetry, planBody } from "./request-plan";
+import { policed } from "./origin-policy";
+import { forwardPath, hashKeyOf, mayRetry, planBody, reachesMeshPath } from "./request-plan";
 import type { RoutingState, ServiceRuntime } from "./routing-cache";
 import { runTries, type TriesOutcome, type TryDeps } from "./tries";
 import { isWebSocketUpgrade, upgradeResponse, upgradeRetryOn } from "./websocket";
@@ -37,7 +38,10 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   let state: RoutingState;
   try {
     state = await routing.get(
-      (known, waitMs) => registry(env).snapshot(known, waitMs),
+      async (known, waitMs) => {
+        const snapshot = await registry(env).snapshot(known, waitMs);
+        return snapshot && policed(snapshot, allowPrivateOrigins(env));
+      },
       (p) => ctx.waitUntil(p),
     );
   } catch (err) {
@@ -77,6 +81,14 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const signer = createIdentitySigner(env);
   if (signer) headers.set(IDENTITY_HEADER, await signer.sign({ service: name, requestId, now: started }));
   const path = forwardPath(url.pathname, route, config);
+  if (!config.forward_mesh_paths && reachesMeshPath(path)) {
+    const why = `${url.pathname} would reach ${path} on the origin, and /_mesh paths are not forwarded`;
+    return fail(
+      x,
+      new MeshError("ERR_NO_ROUTE", `${why}; set forward_mesh_paths: true on the service to allow it`),
+      name,
+    );
+  }
   const deadline = started + config.timeout_ms;
 
   budget.deposit(name, started);

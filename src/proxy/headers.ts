@@ -18,8 +18,27 @@ const SPOOFABLE = [
   "x-forwarded-host",
   "x-real-ip",
   "forwarded",
-  "x-mesh-identity",
+  "true-client-ip",
+  "x-client-ip",
+  "x-original-url",
+  "x-rewrite-url",
 ];
+
+/**
+ * Prefixes of fields only a mesh or proxy sets: a client's `x-mesh-*` could
+ * pose as this mesh's own (`x-mesh-identity`, `x-mesh-hops`…) to an origin
+ * that trusts them, and `x-envoy-*` steer Envoy sidecars behind the mesh.
+ */
+const RESERVED_PREFIXES = ["x-mesh-", "x-envoy-"];
+
+/** Deletes every field whose name starts with one of {@link RESERVED_PREFIXES}. */
+function dropReserved(headers: Headers): void {
+  let reserved: string[] | null = null;
+  for (const name of headers.keys()) {
+    if (RESERVED_PREFIXES.some((prefix) => name.startsWith(prefix))) (reserved ??= []).push(name);
+  }
+  if (reserved) for (const name of reserved) headers.delete(name);
+}
 
 /** Longest loop the mesh forwards: a request that would make a 6th hop is answered 508. */
 export const MAX_HOPS = 5;
@@ -66,8 +85,9 @@ export interface ForwardedFacts {
 }
 
 /**
- * Headers for the request to an origin: hop-by-hop and `Host` removed,
- * forwarding fields set from what the mesh saw (never the client's own values),
+ * Headers for the request to an origin: hop-by-hop and `Host` removed, and
+ * every field a client could spoof (forwarding, client-IP and URL-rewrite
+ * fields, `x-mesh-*`, `x-envoy-*`); forwarding fields set from what the mesh saw,
  * request id kept or generated, hop count incremented.
  * @example upstreamHeaders(request.headers, { clientIp, proto: "https", host, requestId, hops })
  */
@@ -77,6 +97,7 @@ export function upstreamHeaders(incoming: Headers, facts: ForwardedFacts): Heade
   // would send this field as given, so it goes here too. The client's host travels in x-forwarded-host.
   headers.delete("host");
   for (const name of SPOOFABLE) headers.delete(name);
+  dropReserved(headers);
   if (facts.clientIp) headers.set("x-forwarded-for", facts.clientIp);
   headers.set("x-forwarded-proto", facts.proto);
   headers.set("x-forwarded-host", facts.host);

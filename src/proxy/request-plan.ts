@@ -40,6 +40,17 @@ export function forwardPath(path: string, route: CompiledRoute, config: ServiceC
   return rest.startsWith("/") ? rest : `/${rest}`;
 }
 
+const MESH_PATH = /^\/(_|%5f)mesh(\/|%2f|$)/i;
+
+/**
+ * Whether a forwarded path would reach the origin's own `/_mesh` (its admin
+ * API, if the origin is a mesh too): only `strip_prefix` can make one, as
+ * the mesh answers `/_mesh` itself on every host. `%5F` counts as `_`.
+ */
+export function reachesMeshPath(path: string): boolean {
+  return MESH_PATH.test(path);
+}
+
 /** The origin URL for a request: the origin's base path, then the forwarded path and query. */
 export function targetUrl(originBase: string, path: string, search: string): string {
   return `${originBase}${path}${search}`;

@@ -115,4 +115,13 @@ describe("admin API scopes", () => {
     expect(other.status).toBe(403);
     expect(other.json.error.message).toContain("hb1");
   });
+
+  it("refuses a heartbeat token without a svc claim (403), which would renew every service's origins", async () => {
+    await api("PUT", "/services/hb3", { routes: [{}], health_check: null });
+    await api("PUT", "/services/hb3/origins/o1", { url: "https://o1.example.com", ttl_s: 60 });
+    const res = await api("PUT", "/services/hb3/origins/o1/heartbeat", undefined, { scope: "mesh:heartbeat" });
+    expect(res.status).toBe(403);
+    expect(res.json.error.code).toBe("ERR_FORBIDDEN");
+    expect(res.json.error.message).toContain("must carry a svc claim");
+  });
 });

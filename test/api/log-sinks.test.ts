@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { api } from "../helpers/admin";
+import { logBuffer } from "../../src/clients/log-buffer";
+import { api, env } from "../helpers/admin";
 
 const SINK = { type: "http", url: "https://logs.example.com/loki/api/v1/push", format: "loki" };
 
@@ -36,6 +37,12 @@ describe("log sinks API", () => {
     const list = await api("GET", "/log-sinks");
     const shown = list.json.sinks.find((s: { name: string }) => s.name === "api-redact");
     expect(JSON.stringify(shown)).not.toMatch(/dXNlcjpwYXNz|k-123/);
+    // Writing back what a read showed keeps the stored secrets.
+    const { name: _n, status: _s, ...body } = shown;
+    expect((await api("PUT", "/log-sinks/api-redact", { ...body, batch_max: 50 })).status).toBe(200);
+    const stored = await logBuffer(env).sink("api-redact");
+    expect(stored?.config.headers).toEqual(headers);
+    expect(stored?.config.batch_max).toBe(50);
     await api("DELETE", "/log-sinks/api-redact");
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api } from "../helpers/admin";
+import { api, token } from "../helpers/admin";
 
 // No active checks: a new origin is checked at once, and these origins' names do not resolve (nor should they be looked up).
 const svc = (name: string) =>
@@ -92,12 +92,11 @@ describe("origins API", () => {
   it("renews a lease with a heartbeat", async () => {
     await svc("leased");
     await api("PUT", "/services/leased/origins/l1", { url: "https://l1.example.com", ttl_s: 30 });
-    const hb = await api("PUT", "/services/leased/origins/l1/heartbeat", undefined, { scope: "mesh:heartbeat" });
+    const beat = { token: await token("mesh:heartbeat", { svc: "leased" }) };
+    const hb = await api("PUT", "/services/leased/origins/l1/heartbeat", undefined, beat);
     expect(hb.status).toBe(200);
     expect(hb.json).toMatchObject({ id: "l1", ttl_s: 30 });
-    expect(
-      (await api("PUT", "/services/leased/origins/zz/heartbeat", undefined, { scope: "mesh:heartbeat" })).status,
-    ).toBe(404);
+    expect((await api("PUT", "/services/leased/origins/zz/heartbeat", undefined, beat)).status).toBe(404);
   });
 
   it("deleting a service removes its origins", async () => {

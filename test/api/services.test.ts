@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SERVICE, api } from "../helpers/admin";
+import { registry } from "../../src/clients/registry";
+import { SERVICE, api, env } from "../helpers/admin";
 import { SPEC_SERVICE_DEFAULTS } from "../fixtures/service-defaults";
 
 describe("services API", () => {
@@ -62,5 +63,37 @@ describe("services API", () => {
     const res = await api("PUT", "/services/wild", { routes: [{ host: "*.Example.COM" }] });
     expect(res.status).toBe(201);
     expect(res.json.routes).toEqual([{ host: "*.example.com", path_prefix: "/" }]);
+  });
+});
+
+describe("secrets in service reads", () => {
+  const checked = (headers: Record<string, string>) => ({
+    routes: [{ path_prefix: "/sec" }],
+    health_check: { path: "/healthz", headers },
+  });
+
+  it("redacts credential-like health_check.headers in every read, and a read written back keeps the secret", async () => {
+    const put = await api("PUT", "/services/sec", checked({ Authorization: "Bearer s3cret", "x-tag": "blue" }));
+    expect(put.status).toBe(201);
+    expect(put.json.health_check.headers).toEqual({ Authorization: "[redacted]", "x-tag": "blue" });
+    const one = await api("GET", "/services/sec");
+    expect(one.json.health_check.headers).toEqual({ Authorization: "[redacted]", "x-tag": "blue" });
+    const all = await api("GET", "/services");
+    const listed = all.json.services.find((s: { name: string }) => s.name === "sec");
+    expect(listed.health_check.headers.Authorization).toBe("[redacted]");
+    expect(JSON.stringify(all.json)).not.toContain("s3cret");
+
+    const { name: _n, origins: _o, ...body } = one.json;
+    expect((await api("PUT", "/services/sec", { ...body, timeout_ms: 9000 })).status).toBe(200);
+    const stored = await registry(env).getService("sec");
+    expect(stored?.health_check?.headers).toEqual({ Authorization: "Bearer s3cret", "x-tag": "blue" });
+    expect(stored?.timeout_ms).toBe(9000);
+  });
+
+  it("refuses '[redacted]' where no value is stored (400), naming the header", async () => {
+    const res = await api("PUT", "/services/sec2", checked({ "x-api-key": "[redacted]" }));
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe("ERR_VALIDATION");
+    expect(res.json.error.details[0].path).toBe("health_check.headers.x-api-key");
   });
 });

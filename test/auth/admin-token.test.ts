@@ -76,6 +76,21 @@ describe("verifyAdminToken with MESH_ADMIN_SECRET (HS256)", () => {
     expect(err.message).toMatch(message);
   });
 
+  it("refuses a token valid for longer than MESH_ADMIN_MAX_TTL_S (default a day), within the clock tolerance", async () => {
+    const lasting = (s: number) =>
+      new SignJWT({ scope: "mesh:read" })
+        .setProtectedHeader({ alg: "HS256" })
+        .setExpirationTime(now() + s)
+        .sign(new TextEncoder().encode(SECRET));
+    const err = await rejection(verifyAdminToken(await lasting(10 * 365 * 86_400), meshEnv));
+    expect(err.code).toBe("ERR_UNAUTHENTICATED");
+    expect(err.message).toMatch(/more than MESH_ADMIN_MAX_TTL_S \(86400 s\)/);
+    expect((await rejection(verifyAdminToken(await lasting(86_400 + 60), meshEnv))).status).toBe(401);
+    await expect(verifyAdminToken(await lasting(86_400), meshEnv)).resolves.toBeDefined();
+    const week = { ...meshEnv, MESH_ADMIN_MAX_TTL_S: String(7 * 86_400) };
+    await expect(verifyAdminToken(await lasting(6 * 86_400), week)).resolves.toBeDefined();
+  });
+
   it("enforces MESH_ADMIN_AUDIENCE when set", async () => {
     const e = { ...meshEnv, MESH_ADMIN_AUDIENCE: "flaremesh-admin" };
     const wrong = await mint({ aud: "someone-else" });

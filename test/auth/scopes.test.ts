@@ -41,7 +41,7 @@ describe("authorize", () => {
       beat("billing"),
       "ok",
     ],
-    ["a heartbeat token may heartbeat", principal("mesh:heartbeat"), beat("users"), "ok"],
+    ["a heartbeat token without svc may not heartbeat", principal("mesh:heartbeat"), beat("users"), "ERR_FORBIDDEN"],
     ["a heartbeat token may not write", principal("mesh:heartbeat"), write, "ERR_FORBIDDEN"],
     [
       "a heartbeat token with svc may not write its own service",

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthEvents, originStatus } from "./harness/health";
-import { sleep, waitFor } from "./harness/http";
+import { fetchWithTimeout, sleep, waitFor } from "./harness/http";
 import { startMesh, type Mesh } from "./harness/mesh";
 import { startOrigin, type Origin } from "./harness/origin";
 
@@ -30,9 +30,13 @@ describe("leases, end to end", () => {
       201,
     );
 
+    const auth = { authorization: `Bearer ${await mesh.token("mesh:heartbeat", { svc: "leased" })}` };
     let lastBeat = 0;
     for (let i = 0; i < 8; i++) {
-      const beat = await mesh.admin("PUT", "/services/leased/origins/l/heartbeat", undefined, "mesh:heartbeat");
+      const beat = await fetchWithTimeout(`${mesh.url}/_mesh/api/v1/services/leased/origins/l/heartbeat`, {
+        method: "PUT",
+        headers: auth,
+      });
       expect(beat.status).toBe(200);
       lastBeat = performance.now();
       await sleep(500);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MeshError } from "../../src/errors";
-import { checkOriginUrl } from "../../src/model/origin-url";
+import { checkOriginUrl, originUrlRefusal } from "../../src/model/origin-url";
 import { urlWarnings } from "../../src/model/proxied-ports";
 import type { BindingVerdict } from "../../src/model/service-url";
 
@@ -236,5 +236,19 @@ describe("urlWarnings", () => {
     expect(warn("http://127.0.0.1:9001", true)).toEqual([]);
     expect(warn("http://localhost:3000", true)).toEqual([]);
     expect(warn("http://[::1]:3000", true)).toEqual([]);
+  });
+});
+
+describe("originUrlRefusal (the policy where a stored URL is used)", () => {
+  it("refuses stored IP literals and special-use names unless private origins are allowed", () => {
+    expect(originUrlRefusal("http://127.0.0.1:9001", false)).toMatch(
+      /^policy: host 127\.0\.0\.1 is a loopback address/,
+    );
+    expect(originUrlRefusal("http://[::1]:9001", false)).toMatch(/loopback/);
+    expect(originUrlRefusal("http://api.localhost", false)).toMatch(/special-use name/);
+    expect(originUrlRefusal("https://203.0.113.5", false)).toMatch(/MESH_ALLOW_PRIVATE_ORIGINS/);
+    expect(originUrlRefusal("http://127.0.0.1:9001", true)).toBeNull();
+    expect(originUrlRefusal("https://api.example.com", false)).toBeNull();
+    expect(originUrlRefusal("service://USERS/api", false)).toBeNull();
   });
 });

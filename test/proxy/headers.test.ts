@@ -42,6 +42,29 @@ describe("proxy header hygiene", () => {
     expect(h.has("x-mesh-identity")).toBe(false);
   });
 
+  it("drops client-IP, URL-rewrite, x-envoy-* and any x-mesh-* field the mesh does not set itself", () => {
+    const sent = {
+      "true-client-ip": "1.2.3.4",
+      "x-client-ip": "1.2.3.4",
+      "x-original-url": "/admin",
+      "x-rewrite-url": "/admin",
+      "x-envoy-original-path": "/admin",
+      "x-envoy-upstream-rq-timeout-ms": "1",
+      "x-mesh-caller": "forged",
+      "x-mesh-check-region": "weur",
+      "X-Mesh-Anything": "forged",
+      "x-meshy": "kept",
+      accept: "*/*",
+    };
+    const h = upstreamHeaders(new Headers(sent), facts);
+    for (const name of Object.keys(sent).filter((n) => n !== "x-meshy" && n !== "accept")) {
+      expect(h.has(name), name).toBe(false);
+    }
+    expect(h.get("x-meshy")).toBe("kept");
+    expect(h.get("accept")).toBe("*/*");
+    expect([...h.keys()].filter((n) => n.startsWith("x-mesh-")).sort()).toEqual(["x-mesh-hops"]);
+  });
+
   it("never passes the client's Host on: the origin gets its URL's host, the client's is in x-forwarded-host", () => {
     const h = upstreamHeaders(new Headers({ host: "api.example.com", accept: "*/*" }), facts);
     expect(h.has("host")).toBe(false);

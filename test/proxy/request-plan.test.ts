@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { type ServiceConfig, ServiceInput } from "../../src/model/service";
-import { RETRY_BODY_MAX, forwardPath, hashKeyOf, mayRetry, planBody, targetUrl } from "../../src/proxy/request-plan";
+import {
+  RETRY_BODY_MAX,
+  forwardPath,
+  hashKeyOf,
+  mayRetry,
+  planBody,
+  reachesMeshPath,
+  targetUrl,
+} from "../../src/proxy/request-plan";
 import type { CompiledRoute } from "../../src/proxy/route-table";
 
 const service = (input: Partial<ServiceInput> = {}): ServiceConfig => ({
@@ -62,6 +70,20 @@ describe("planBody", () => {
       expect(planned.body).toBeInstanceOf(ReadableStream);
       await (planned.body as ReadableStream).cancel();
     }
+  });
+});
+
+describe("reachesMeshPath", () => {
+  it.each([
+    ["/_mesh", true],
+    ["/_mesh/api/v1/services", true],
+    ["/%5Fmesh/api", true],
+    ["/%5fMESH%2fapi", true],
+    ["/_meshy", false],
+    ["/api/_mesh", false],
+    ["/", false],
+  ])("%s → %s", (path, expected) => {
+    expect(reachesMeshPath(path)).toBe(expected);
   });
 });
 

@@ -42,6 +42,16 @@ describe("retry classification", () => {
     expect(retryable(res(404), ["5xx", "gateway-error"])).toBe(false);
   });
 
+  it("never retries an error a mesh answered itself (a loop, or another hop's verdict)", () => {
+    const meshError = (code: string, status: number) => ({
+      kind: "response" as const,
+      response: new Response(null, { status, headers: { "x-mesh-error": code } }),
+      ms: 1,
+    });
+    expect(retryable(meshError("ERR_LOOP", 508), ["5xx", "gateway-error"])).toBe(false);
+    expect(retryable(meshError("ERR_NO_HEALTHY_ORIGIN", 503), ["5xx", "gateway-error"])).toBe(false);
+  });
+
   it("backs off with full jitter, capped", () => {
     expect(retryPauseMs(1, () => 0.999)).toBeLessThanOrEqual(25);
     expect(retryPauseMs(10, () => 0.999)).toBeLessThanOrEqual(250);

@@ -12,8 +12,9 @@ const origin = (url: string, extra: Partial<OriginInputT> = {}) => OriginInput.p
 describe("Registry Durable Object", () => {
   it("creates, reads, replaces and deletes services and origins", async () => {
     const reg = fresh("crud");
-    expect((await reg.putService("users", service)).created).toBe(true);
-    expect((await reg.putService("users", { ...service, timeout_ms: 1000 })).created).toBe(false);
+    expect(await reg.putService("users", service)).toMatchObject({ ok: true, value: { created: true } });
+    const replaced = await reg.putService("users", { ...service, timeout_ms: 1000 });
+    expect(replaced).toMatchObject({ ok: true, value: { created: false } });
     const added = await reg.addOrigin("users", origin("https://a.example.com"));
     expect(added).toMatchObject({ ok: true, value: { id: "users-1", url: "https://a.example.com" } });
     const put = await reg.putOrigin("users", "b", origin("https://b.example.com", { weight: 4 }));

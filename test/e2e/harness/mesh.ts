@@ -47,6 +47,11 @@ export interface Mesh {
    * take a binding away as a deploy would.
    */
   setServices(services: Record<string, string>): Promise<void>;
+  /**
+   * Restarts the Worker (same port, same storage) with these vars merged over
+   * the ones it was started with, as a deploy that changes `[vars]` would.
+   */
+  setVars(vars: Record<string, string>): Promise<void>;
   /** Disposes Miniflare (workerd exits), closes the edge's connections and deletes the storage. Idempotent. */
   stop(): Promise<void>;
   /** What the Worker logged and Miniflare reported so far (the last 64 KiB), for failure messages. */
@@ -101,14 +106,15 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   const secret = randomBytes(36).toString("base64url"); // 48 characters
   const edge = new Edge();
   const log = new CaptureLog();
-  const bindings = {
+  let bindings: Record<string, unknown> = {
     ...(worker.bindings as Record<string, unknown>),
     MESH_ADMIN_SECRET: secret,
     MESH_ALLOW_PRIVATE_ORIGINS: "false",
     ...opts.vars,
   };
+  let services = opts.services ?? {};
   const compatibilityDate = worker.compatibilityDate as string;
-  const options = (port: number, services: Record<string, string>) =>
+  const options = (port: number) =>
     miniflareOptions({
       host: "127.0.0.1",
       port,
@@ -137,7 +143,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
         ...externalWorkers,
       ],
     });
-  const miniflare = new Miniflare(options(0, opts.services ?? {}));
+  const miniflare = new Miniflare(options(0));
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -188,10 +194,18 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   };
 
   const port = Number(new URL(url).port);
-  const setServices = async (services: Record<string, string>): Promise<void> => {
-    await miniflare.setOptions(options(port, services));
+  const restart = async (): Promise<void> => {
+    await miniflare.setOptions(options(port));
     const now = (await miniflare.ready).origin;
     if (now !== url) throw new Error(`mesh moved from ${url} to ${now} on restart`);
+  };
+  const setServices = (next: Record<string, string>): Promise<void> => {
+    services = next;
+    return restart();
+  };
+  const setVars = (vars: Record<string, string>): Promise<void> => {
+    bindings = { ...bindings, ...vars };
+    return restart();
   };
   const expose = (origin: { name: string; port: number }, mapOpts?: MapOptions): string =>
     edge.map(`${origin.name}.origin.test`, origin.port, mapOpts);
@@ -207,6 +221,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     admin,
     scheduled,
     setServices,
+    setVars,
     stop,
     output: () => log.text,
   };

@@ -36,6 +36,22 @@ describe("scripts/token.mjs", () => {
     expect(out.stderr).toContain("mesh:read, mesh:write, mesh:heartbeat");
   });
 
+  it("refuses a heartbeat token without --svc and a --ttl the mesh would refuse", async () => {
+    const noSvc = await token(["--scope", "mesh:heartbeat"]);
+    expect(noSvc.code).not.toBe(0);
+    expect(noSvc.stderr).toContain("--svc");
+    const withSvc = await token(["--scope", "mesh:heartbeat", "--svc", "users"]);
+    expect(withSvc.code, withSvc.stderr).toBe(0);
+    const long = await token(["--scope", "mesh:read", "--ttl", String(2 * 86_400)]);
+    expect(long.code).not.toBe(0);
+    expect(long.stderr).toContain("MESH_ADMIN_MAX_TTL_S (86400 s)");
+    const allowed = await token(["--scope", "mesh:read", "--ttl", String(2 * 86_400)], {
+      MESH_ADMIN_SECRET: SECRET,
+      MESH_ADMIN_MAX_TTL_S: String(3 * 86_400),
+    });
+    expect(allowed.code, allowed.stderr).toBe(0);
+  });
+
   it("refuses an empty scope list", async () => {
     const out = await token(["--scope", " "]);
     expect(out.code).toBe(1);
