@@ -8,6 +8,8 @@ export interface OptionalVars {
   MESH_ADMIN_ISSUER?: string;
   MESH_ADMIN_AUDIENCE?: string;
   MESH_SIGNING_KEY?: string;
+  /** Private JWKs, the signing one first (a JSON array); see src/auth/signing-keys.ts. */
+  MESH_SIGNING_KEYS?: string;
   /** Most bytes of request logs held for shipping (default 64 MiB); see src/observability/limits.ts. */
   MESH_LOG_BUFFER_MAX_BYTES?: string;
   /** Most outbound fetches one alarm or cron run may make (default 45); see {@link subrequestBudget}. */

@@ -7,6 +7,7 @@ import { catalogApi } from "./catalog";
 import { logSinksApi } from "./log-sinks";
 import { logsApi } from "./logs";
 import { originsApi } from "./origins";
+import { serviceTokensApi } from "./service-tokens";
 import { servicesApi } from "./services";
 import { statsApi } from "./stats";
 import { validationError } from "./validation";
@@ -53,6 +54,7 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   logSinksApi(api);
   logsApi(api);
   statsApi(api);
+  serviceTokensApi(api);
   assertRoutesScoped(api, PUBLIC_PATHS);
   return api;
 }

@@ -7,6 +7,7 @@ import { recordRequest } from "../observability/record";
 import { tryInit } from "./attempt";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
+import { callerOf } from "./caller";
 import { budget, passive, routing } from "./isolate";
 import { policed } from "./origin-policy";
 import { forwardPath, hashKeyOf, mayRetry, planBody, reachesMeshPath } from "./request-plan";
@@ -55,6 +56,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const route = state.matcher.match(host, url.pathname);
   if (!route) return fail(x, new MeshError("ERR_NO_ROUTE", `no service routes ${host}${url.pathname}`));
 
+  x.caller = await callerOf(request.headers, env, started);
   const chosen = withFallback(state, state.services.get(route.service)!, started);
   const service = chosen.service;
   const name = service.config.name;
@@ -79,7 +81,9 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   // Hop-by-hop, so removed above; a WebSocket upgrade is the one exchange that needs it (SPEC §4, §6).
   if (upgrade) headers.set("upgrade", "websocket");
   const signer = createIdentitySigner(env);
-  if (signer) headers.set(IDENTITY_HEADER, await signer.sign({ service: name, requestId, now: started }));
+  if (signer) {
+    headers.set(IDENTITY_HEADER, await signer.sign({ service: name, requestId, subject: x.caller, now: started }));
+  }
   const path = forwardPath(url.pathname, route, config);
   if (!config.forward_mesh_paths && reachesMeshPath(path)) {
     const why = `${url.pathname} would reach ${path} on the origin, and /_mesh paths are not forwarded`;
@@ -153,6 +157,8 @@ interface Exchange {
   url: URL;
   started: number;
   requestId: string;
+  /** Who is calling, once known (SPEC §9): a service, or `external`. */
+  caller?: string;
 }
 
 /**
@@ -171,7 +177,7 @@ function fail(x: Exchange, err: MeshError, service: string | null = null, tries:
  * so that no copy of it waits on the origin.
  */
 function outcomeOf(
-  { request, url, started, requestId }: Exchange,
+  { request, url, started, requestId, caller }: Exchange,
   answer: Response | MeshError,
   service: string | null,
   tries: TriesOutcome | null,
@@ -196,6 +202,7 @@ function outcomeOf(
     colo: cf?.colo ?? null,
     country: cf?.country ?? null,
     error_code: answer instanceof MeshError ? answer.code : null,
+    caller: caller ?? null,
     ejected: tries?.ejected ?? null,
   };
 }
