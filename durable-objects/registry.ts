@@ -5,6 +5,8 @@ import { applyEjectionReport } from "../src/health/outlier";
 import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
 import type { EjectionReport } from "../src/model/ejection";
 import type { Found } from "../src/model/found";
+import type { CertIdentity } from "../src/model/identity";
+import type { Intention, IntentionInput } from "../src/model/intention";
 import { limitsOf } from "../src/model/limits";
 import type { Origin, OriginInput, OriginPatch } from "../src/model/origin";
 import type { ServiceConfig, ServiceInput, ServiceWithOrigins } from "../src/model/service";
@@ -15,6 +17,8 @@ import { adminReason, heartbeatRow, patchedRow, registeredRow } from "./origin-w
 import { catalogView, serviceHealthView } from "./registry-views";
 import { originWriteBreach, serviceWriteBreach } from "./limits-check";
 import { enforceOriginPolicy } from "./origin-policy";
+import { removeIdentity, removeIntention, writeIdentity, writeIntention } from "./policy-ops";
+import { PolicyStore } from "./policy-store";
 import { configOf, healthOf, toEvent, toOrigin, toSnapshotOrigin, type OriginRow } from "./rows";
 import { migrate } from "./schema";
 import { RegistryStore } from "./store";
@@ -35,12 +39,14 @@ const MISSING_ORIGIN = { ok: false, missing: "origin" } as const;
  */
 export class Registry extends DurableObject<Env> {
   private readonly store: RegistryStore;
+  private readonly policy: PolicyStore;
   private readonly watch = new VersionWatch();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage);
     this.store = new RegistryStore(ctx.storage, () => this.watch.notify());
+    this.policy = new PolicyStore(ctx.storage.sql);
     enforceOriginPolicy(this.store, allowPrivateOrigins(env), Date.now());
   }
 
@@ -163,6 +169,30 @@ export class Registry extends DurableObject<Env> {
 
   version(): number {
     return this.store.version();
+  }
+
+  listIntentions(): Intention[] {
+    return this.policy.intentions();
+  }
+
+  putIntention(source: string, destination: string, input: IntentionInput) {
+    return writeIntention(this.store, this.policy, source, destination, input, Date.now());
+  }
+
+  deleteIntention(source: string, destination: string): boolean {
+    return removeIntention(this.store, this.policy, source, destination, Date.now());
+  }
+
+  listIdentities(): CertIdentity[] {
+    return this.policy.identities();
+  }
+
+  putIdentity(identity: CertIdentity) {
+    return writeIdentity(this.store, this.policy, identity, Date.now());
+  }
+
+  deleteIdentity(service: string): boolean {
+    return removeIdentity(this.store, this.policy, service);
   }
 
   /**
