@@ -6,11 +6,14 @@ import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
 import type { EjectionReport } from "../src/model/ejection";
 import type { Found } from "../src/model/found";
 import type { Origin, OriginInput, OriginPatch } from "../src/model/origin";
+import type { RegionHealthMap, RegionResult } from "../src/model/region";
 import type { ServiceConfig, ServiceInput, ServiceWithOrigins } from "../src/model/service";
 import type { Snapshot } from "../src/model/snapshot";
 import { runActiveChecks, sweepDeadlines } from "./health-loop";
 import { commitOrigin } from "./health-ops";
 import { adminReason, heartbeatRow, patchedRow, registeredRow } from "./origin-writes";
+import { type RegionRound, regionsOf } from "./region-checks";
+import { RegionalChecks } from "./regional";
 import { catalogView, serviceHealthView } from "./registry-views";
 import { configOf, healthOf, toEvent, toOrigin, toSnapshotOrigin, type OriginRow } from "./rows";
 import { migrate } from "./schema";
@@ -32,12 +35,14 @@ const MISSING_ORIGIN = { ok: false, missing: "origin" } as const;
  */
 export class Registry extends DurableObject<Env> {
   private readonly store: RegistryStore;
+  private readonly regional: RegionalChecks;
   private readonly watch = new VersionWatch();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage);
     this.store = new RegistryStore(ctx.storage, () => this.watch.notify());
+    this.regional = new RegionalChecks(this.store, ctx.storage, env);
   }
 
   listServices(): ServiceConfig[] {
@@ -53,30 +58,36 @@ export class Registry extends DurableObject<Env> {
   /** Creates or replaces a service; its origins are kept. */
   async putService(name: string, config: ServiceInput): Promise<{ created: boolean; service: ServiceConfig }> {
     const now = Date.now();
-    const created = this.store.transaction(() => {
+    const regions = regionsOf(config);
+    const { created, before } = this.store.transaction(() => {
       const existing = this.store.serviceRow(name);
       const json = JSON.stringify(config);
       if (existing) this.store.updateService(name, json, now);
       else this.store.insertService(name, json, now);
-      this.store.setNextCheck(name, config.health_check === null ? null : now);
+      // With regions the regional checkers check the service, not this object's alarm (see region-checks.ts).
+      const own = config.health_check !== null && regions.length === 0;
+      this.store.setNextCheck(name, own ? now : null);
       // (Re)configured checks run at once, for every origin (within each run's budget).
-      if (config.health_check !== null) this.store.scheduleChecks(name, now);
+      if (own) this.store.scheduleChecks(name, now);
+      this.regional.configure(name, regions, now);
       this.store.bump();
-      return existing === null;
+      return { created: existing === null, before: existing ? regionsOf(configOf(existing)) : [] };
     });
     await this.rearm();
+    await this.regional.arm([...before, ...regions]);
     return { created, service: { name, ...config } };
   }
 
   /** Deletes a service and, in the same transaction, its origins. */
   async deleteService(name: string): Promise<boolean> {
+    const regions = this.regional.regionsOf(name);
     const deleted = this.store.transaction(() => {
       if (!this.store.serviceRow(name)) return false;
       this.store.deleteService(name);
       this.store.bump();
       return true;
     });
-    if (deleted) await this.rearm();
+    if (deleted) await Promise.all([this.rearm(), this.regional.arm(regions)]);
     return deleted;
   }
 
@@ -87,7 +98,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Registers an origin under a server-chosen id. */
   addOrigin(service: string, input: OriginInput): Promise<Found<Origin>> {
-    return this.change(() => {
+    return this.change(service, () => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       let id: string;
       do id = `${service.slice(0, 52)}-${this.store.takeOriginSeq(service)}`;
@@ -98,7 +109,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Creates or replaces an origin under a client-chosen id; health is kept when the URL is unchanged. */
   putOrigin(service: string, id: string, input: OriginInput): Promise<Found<{ created: boolean; origin: Origin }>> {
-    return this.change(() => {
+    return this.change(service, () => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       const existing = this.store.originRow(service, id);
       return { ok: true, value: { created: existing === null, origin: this.register(service, id, input, existing) } };
@@ -107,7 +118,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Changes some fields of an origin. */
   patchOrigin(service: string, id: string, patch: OriginPatch): Promise<Found<Origin>> {
-    return this.change(() => {
+    return this.change(service, () => {
       const row = this.existingOrigin(service, id);
       if (!row.ok) return row;
       const now = Date.now();
@@ -118,7 +129,7 @@ export class Registry extends DurableObject<Env> {
   }
 
   deleteOrigin(service: string, id: string): Promise<Found<null>> {
-    return this.change(() => {
+    return this.change(null, () => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       if (!this.store.deleteOrigin(service, id)) return MISSING_ORIGIN;
       this.store.bump();
@@ -128,7 +139,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Renews an origin's TTL lease (and clears an expired one). */
   heartbeat(service: string, id: string): Promise<Found<Origin>> {
-    return this.change(() => {
+    return this.change(null, () => {
       const row = this.existingOrigin(service, id);
       if (!row.ok) return row;
       const now = Date.now();
@@ -140,7 +151,7 @@ export class Registry extends DurableObject<Env> {
 
   serviceHealth(service: string, eventLimit = 20): Found<ServiceHealth> {
     if (!this.store.serviceRow(service)) return MISSING_SERVICE;
-    return { ok: true, value: serviceHealthView(this.store, service, eventLimit) };
+    return { ok: true, value: serviceHealthView(this.store, service, eventLimit, this.regional.views(service)) };
   }
 
   catalog(): Catalog {
@@ -202,9 +213,27 @@ export class Registry extends DurableObject<Env> {
     return applied;
   }
 
-  /** Cron watchdog: arms the alarm if anything needs it and none is set. */
+  /** Cron watchdog: arms this object's alarm, and every regional checker's, if anything needs it and none is set. */
   async ensureAlarm(): Promise<number | null> {
+    await this.regional.armAll();
     return this.rearm();
+  }
+
+  /** A regional checker's due checks, at most `budget`, scheduled before they run (see region-checks.ts). */
+  takeRegionChecks(region: string, budget: number): RegionRound {
+    return this.regional.take(region, budget, Date.now());
+  }
+
+  /** A regional checker's results of one run, in one batch; returns when it should run next (null: never). */
+  async reportRegionChecks(region: string, results: RegionResult[]): Promise<number | null> {
+    const next = this.regional.report(region, results, Date.now());
+    await this.rearm(); // an origin's health may now need a deadline sweep
+    return next;
+  }
+
+  /** Every service with regions → origin → its per-region view (the dashboard's `/stats`). */
+  regionHealth(): Record<string, Record<string, RegionHealthMap>> {
+    return this.regional.allViews();
   }
 
   override async alarm(): Promise<void> {
@@ -215,10 +244,14 @@ export class Registry extends DurableObject<Env> {
     await this.rearm();
   }
 
-  /** Runs a change in one transaction and re-arms the alarm when it succeeded. */
-  private async change<T>(fn: () => Found<T>): Promise<Found<T>> {
+  /**
+   * Runs a change in one transaction and re-arms the alarm when it succeeded,
+   * and the checkers of `service`'s regions (a new or changed origin is checked at once).
+   */
+  private async change<T>(service: string | null, fn: () => Found<T>): Promise<Found<T>> {
     const result = this.store.transaction(fn);
-    if (result.ok) await this.rearm();
+    if (result.ok)
+      await Promise.all([this.rearm(), this.regional.arm(service ? this.regional.regionsOf(service) : [])]);
     return result;
   }
 
