@@ -47,6 +47,9 @@ export class Checker extends DurableObject<Env> {
       console.error(`health: checker ${region} round failed: ${String(err)}`);
       next = Date.now() + RETRY_AFTER_MS;
     }
+    // Stopped while this run was under way (its region dropped): stay stopped. Storage calls alone follow,
+    // so no other call can come in between (input gate).
+    if ((await storage.get<string>(REGION_KEY)) === undefined) return;
     // An alarm set while this run was under way (a write arming the checker) stays unless this one is sooner.
     const current = await storage.getAlarm();
     if (next === null) {
