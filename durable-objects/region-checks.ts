@@ -32,10 +32,13 @@ export function regionsOf(config: ServiceInput | null): readonly string[] {
   return config?.health_check?.regions ?? [];
 }
 
-/** Every service with regions, its stored config read with today's defaults; unreadable ones are skipped. */
-export function regionalServices(store: RegistryStore): RegionalService[] {
+/**
+ * Every service with regions (or just `name`, if it has regions), its stored config read with today's
+ * defaults; unreadable ones are skipped. Services without regions are not even parsed.
+ */
+export function regionalServices(regions: RegionStore, name?: string): RegionalService[] {
   const out: RegionalService[] = [];
-  for (const row of store.serviceRows()) {
+  for (const row of regions.candidateServices(name)) {
     try {
       const hc = configOf(row).health_check;
       if (hc && hc.regions.length > 0) out.push({ name: row.name, hc, regions: hc.regions });
@@ -56,7 +59,7 @@ interface Target {
 /** What `region` checks: every enabled origin of every service listing it (disabled origins are not checked). */
 function targets(store: RegistryStore, regions: RegionStore, region: string): Target[] {
   const out: Target[] = [];
-  for (const service of regionalServices(store)) {
+  for (const service of regionalServices(regions)) {
     if (!service.regions.includes(region)) continue;
     const rows = new Map(regions.regionRows(region, service.name).map((r) => [r.origin, r]));
     for (const origin of store.originRows(service.name)) {
@@ -128,7 +131,7 @@ export function applyRegionReports(
   now: number,
 ): number | null {
   return store.transaction(() => {
-    const services = new Map(regionalServices(store).map((s) => [s.name, s]));
+    const services = new Map(regionalServices(regions).map((s) => [s.name, s]));
     let changed = false;
     for (const result of results) {
       const service = services.get(result.service);

@@ -1,3 +1,8 @@
+import type { ServiceRow } from "./rows";
+
+/** What a stored service config holds when it lists at least one region. */
+const REGIONS_MARK = '"regions":["';
+
 /** A `region_checks` row (see region-schema.ts). */
 export interface RegionRow {
   service: string;
@@ -21,6 +26,21 @@ export class RegionStore {
 
   private get sql(): SqlStorage {
     return this.storage.sql;
+  }
+
+  /**
+   * The rows of the services that may list regions: those whose stored config holds a non-empty
+   * `"regions":[` array (configs are stored as `JSON.stringify` writes them), so services without
+   * regions are never parsed for regional work. A candidate is confirmed by parsing its config.
+   */
+  candidateServices(name?: string): ServiceRow[] {
+    return name === undefined
+      ? this.sql
+          .exec<ServiceRow>(`SELECT * FROM services WHERE instr(config, ?) > 0 ORDER BY name`, REGIONS_MARK)
+          .toArray()
+      : this.sql
+          .exec<ServiceRow>(`SELECT * FROM services WHERE name = ? AND instr(config, ?) > 0`, name, REGIONS_MARK)
+          .toArray();
   }
 
   /** One region's rows of one service. */

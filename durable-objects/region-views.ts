@@ -26,7 +26,7 @@ export function serviceRegionViews(
   regions: RegionStore,
   service: string,
 ): Map<string, RegionHealthMap> | null {
-  const found = regionalServices(store).find((s) => s.name === service);
+  const found = regionalServices(regions, service)[0];
   return found ? viewsOf(store, regions, found) : null;
 }
 
@@ -36,7 +36,7 @@ export function allRegionViews(
   regions: RegionStore,
 ): Record<string, Record<string, RegionHealthMap>> {
   const out: Record<string, Record<string, RegionHealthMap>> = {};
-  for (const service of regionalServices(store)) {
+  for (const service of regionalServices(regions)) {
     out[service.name] = Object.fromEntries(viewsOf(store, regions, service));
   }
   return out;

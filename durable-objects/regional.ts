@@ -31,7 +31,7 @@ export class RegionalChecks {
 
   /** The regions a stored service is checked from ([] for none, or when it does not exist). */
   regionsOf(service: string): readonly string[] {
-    return regionalServices(this.store).find((s) => s.name === service)?.regions ?? [];
+    return regionalServices(this.regions, service)[0]?.regions ?? [];
   }
 
   /**
@@ -50,7 +50,7 @@ export class RegionalChecks {
 
   /** Arms the checker of every region some service lists (the cron watchdog). */
   armAll(): Promise<void> {
-    return this.arm(regionalServices(this.store).flatMap((s) => s.regions));
+    return this.arm(regionalServices(this.regions).flatMap((s) => s.regions));
   }
 
   take(region: string, budget: number, now: number): RegionRound {

@@ -59,7 +59,8 @@ export class Registry extends DurableObject<Env> {
   async putService(name: string, config: ServiceInput): Promise<{ created: boolean; service: ServiceConfig }> {
     const now = Date.now();
     const regions = regionsOf(config);
-    const { created, before } = this.store.transaction(() => {
+    const before = this.regional.regionsOf(name);
+    const created = this.store.transaction(() => {
       const existing = this.store.serviceRow(name);
       const json = JSON.stringify(config);
       if (existing) this.store.updateService(name, json, now);
@@ -71,7 +72,7 @@ export class Registry extends DurableObject<Env> {
       if (own) this.store.scheduleChecks(name, now);
       this.regional.configure(name, regions, now);
       this.store.bump();
-      return { created: existing === null, before: existing ? regionsOf(configOf(existing)) : [] };
+      return existing === null;
     });
     await this.rearm();
     await this.regional.arm([...before, ...regions]);
