@@ -104,7 +104,8 @@ function takeDueChecks(store: RegistryStore, now: number, rng: () => number, bud
         store.setOriginNextCheck(row.service, row.id, now + RETRY_AFTER_MS);
         continue;
       }
-      if (hc === null || hc.regions.length > 0) {
+      // `?.`: a stored config that no longer parses is read raw, and may predate `regions`.
+      if (hc === null || (hc.regions?.length ?? 0) > 0) {
         // The "checks configured here" mark is out of step with the config (off, or run by regional checkers):
         // clear it, nothing is due.
         store.setNextCheck(row.service, null);

@@ -41,7 +41,7 @@ export function regionalServices(regions: RegionStore, name?: string): RegionalS
   for (const row of regions.candidateServices(name)) {
     try {
       const hc = configOf(row).health_check;
-      if (hc && hc.regions.length > 0) out.push({ name: row.name, hc, regions: hc.regions });
+      if (hc && (hc.regions?.length ?? 0) > 0) out.push({ name: row.name, hc, regions: hc.regions });
     } catch (err) {
       console.error(`health: config of service ${row.name} is unreadable: ${String(err)}`);
     }
