@@ -7,11 +7,14 @@ import type { EjectionReport } from "../src/model/ejection";
 import type { Found } from "../src/model/found";
 import { limitsOf } from "../src/model/limits";
 import type { Origin, OriginInput, OriginPatch } from "../src/model/origin";
+import type { RegionHealthMap, RegionResult } from "../src/model/region";
 import type { ServiceConfig, ServiceInput, ServiceWithOrigins } from "../src/model/service";
 import type { Snapshot } from "../src/model/snapshot";
 import { runActiveChecks, sweepDeadlines } from "./health-loop";
 import { commitOrigin } from "./health-ops";
 import { adminReason, heartbeatRow, patchedRow, registeredRow } from "./origin-writes";
+import { type RegionRound, regionsOf } from "./region-checks";
+import { RegionalChecks } from "./regional";
 import { catalogView, serviceHealthView } from "./registry-views";
 import { originWriteBreach, serviceWriteBreach } from "./limits-check";
 import { enforceOriginPolicy } from "./origin-policy";
@@ -35,12 +38,14 @@ const MISSING_ORIGIN = { ok: false, missing: "origin" } as const;
  */
 export class Registry extends DurableObject<Env> {
   private readonly store: RegistryStore;
+  private readonly regional: RegionalChecks;
   private readonly watch = new VersionWatch();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage);
     this.store = new RegistryStore(ctx.storage, () => this.watch.notify());
+    this.regional = new RegionalChecks(this.store, ctx.storage, env);
     enforceOriginPolicy(this.store, allowPrivateOrigins(env), Date.now());
   }
 
@@ -59,30 +64,37 @@ export class Registry extends DurableObject<Env> {
     const now = Date.now();
     const refused = serviceWriteBreach(this.store, limitsOf(this.env), name, config);
     if (refused) return { ok: false, refused };
+    const regions = regionsOf(config);
+    const before = this.regional.regionsOf(name);
     const created = this.store.transaction(() => {
       const existing = this.store.serviceRow(name);
       const json = JSON.stringify(config);
       if (existing) this.store.updateService(name, json, now);
       else this.store.insertService(name, json, now);
-      this.store.setNextCheck(name, config.health_check === null ? null : now);
+      // With regions the regional checkers check the service, not this object's alarm (see region-checks.ts).
+      const own = config.health_check !== null && regions.length === 0;
+      this.store.setNextCheck(name, own ? now : null);
       // (Re)configured checks run at once, for every origin (within each run's budget).
-      if (config.health_check !== null) this.store.scheduleChecks(name, now);
+      if (own) this.store.scheduleChecks(name, now);
+      this.regional.configure(name, regions, now);
       this.store.bump();
       return existing === null;
     });
     await this.rearm();
+    await this.regional.arm([...before, ...regions]);
     return { ok: true, value: { created, service: { name, ...config } } };
   }
 
   /** Deletes a service and, in the same transaction, its origins. */
   async deleteService(name: string): Promise<boolean> {
+    const regions = this.regional.regionsOf(name);
     const deleted = this.store.transaction(() => {
       if (!this.store.serviceRow(name)) return false;
       this.store.deleteService(name);
       this.store.bump();
       return true;
     });
-    if (deleted) await this.rearm();
+    if (deleted) await Promise.all([this.rearm(), this.regional.arm(regions)]);
     return deleted;
   }
 
@@ -93,7 +105,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Registers an origin under a server-chosen id. */
   addOrigin(service: string, input: OriginInput): Promise<Found<Origin>> {
-    return this.change(() => {
+    return this.change(service, () => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       const refused = originWriteBreach(this.store, limitsOf(this.env), service, null, input);
       if (refused) return { ok: false, refused };
@@ -106,7 +118,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Creates or replaces an origin under a client-chosen id; health is kept when the URL is unchanged. */
   putOrigin(service: string, id: string, input: OriginInput): Promise<Found<{ created: boolean; origin: Origin }>> {
-    return this.change(() => {
+    return this.change(service, () => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       const refused = originWriteBreach(this.store, limitsOf(this.env), service, id, input);
       if (refused) return { ok: false, refused };
@@ -117,7 +129,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Changes some fields of an origin. */
   patchOrigin(service: string, id: string, patch: OriginPatch): Promise<Found<Origin>> {
-    return this.change(() => {
+    return this.change(service, () => {
       const row = this.existingOrigin(service, id);
       if (!row.ok) return row;
       const now = Date.now();
@@ -128,7 +140,7 @@ export class Registry extends DurableObject<Env> {
   }
 
   deleteOrigin(service: string, id: string): Promise<Found<null>> {
-    return this.change(() => {
+    return this.change(null, () => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       if (!this.store.deleteOrigin(service, id)) return MISSING_ORIGIN;
       this.store.bump();
@@ -138,7 +150,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Renews an origin's TTL lease (and clears an expired one). */
   heartbeat(service: string, id: string): Promise<Found<Origin>> {
-    return this.change(() => {
+    return this.change(null, () => {
       const row = this.existingOrigin(service, id);
       if (!row.ok) return row;
       const now = Date.now();
@@ -150,7 +162,7 @@ export class Registry extends DurableObject<Env> {
 
   serviceHealth(service: string, eventLimit = 20): Found<ServiceHealth> {
     if (!this.store.serviceRow(service)) return MISSING_SERVICE;
-    return { ok: true, value: serviceHealthView(this.store, service, eventLimit) };
+    return { ok: true, value: serviceHealthView(this.store, service, eventLimit, this.regional.views(service)) };
   }
 
   catalog(): Catalog {
@@ -212,9 +224,27 @@ export class Registry extends DurableObject<Env> {
     return applied;
   }
 
-  /** Cron watchdog: arms the alarm if anything needs it and none is set. */
+  /** Cron watchdog: arms this object's alarm, and every regional checker's, if anything needs it and none is set. */
   async ensureAlarm(): Promise<number | null> {
+    await this.regional.armAll();
     return this.rearm();
+  }
+
+  /** A regional checker's due checks, at most `budget`, scheduled before they run (see region-checks.ts). */
+  takeRegionChecks(region: string, budget: number): RegionRound {
+    return this.regional.take(region, budget, Date.now());
+  }
+
+  /** A regional checker's results of one run, in one batch; returns when it should run next (null: never). */
+  async reportRegionChecks(region: string, results: RegionResult[]): Promise<number | null> {
+    const next = this.regional.report(region, results, Date.now());
+    await this.rearm(); // an origin's health may now need a deadline sweep
+    return next;
+  }
+
+  /** Every service with regions → origin → its per-region view (the dashboard's `/stats`). */
+  regionHealth(): Record<string, Record<string, RegionHealthMap>> {
+    return this.regional.allViews();
   }
 
   override async alarm(): Promise<void> {
@@ -225,10 +255,14 @@ export class Registry extends DurableObject<Env> {
     await this.rearm();
   }
 
-  /** Runs a change in one transaction and re-arms the alarm when it succeeded. */
-  private async change<T>(fn: () => Found<T>): Promise<Found<T>> {
+  /**
+   * Runs a change in one transaction and re-arms the alarm when it succeeded,
+   * and the checkers of `service`'s regions (a new or changed origin is checked at once).
+   */
+  private async change<T>(service: string | null, fn: () => Found<T>): Promise<Found<T>> {
     const result = this.store.transaction(fn);
-    if (result.ok) await this.rearm();
+    if (result.ok)
+      await Promise.all([this.rearm(), this.regional.arm(service ? this.regional.regionsOf(service) : [])]);
     return result;
   }
 

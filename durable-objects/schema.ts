@@ -1,3 +1,5 @@
+import { REGION_MIGRATION } from "./region-schema";
+
 /**
  * SQLite schema of the Registry, as numbered migrations. A migration is
  * applied once, in order, inside one transaction with its bookkeeping row,
@@ -55,6 +57,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `ALTER TABLE origins ADD COLUMN next_check_at INTEGER`,
     `CREATE INDEX origins_by_next_check ON origins (next_check_at)`,
   ],
+  // 3: per-region health of services with health_check.regions (durable-objects/region-schema.ts).
+  REGION_MIGRATION,
 ];
 
 /** Brings the database up to the newest schema (the Registry's unless `migrations` names another); returns the version it is now at. */
