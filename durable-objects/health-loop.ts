@@ -67,7 +67,7 @@ interface CheckTask {
 }
 
 /** Runs `fn` over `items` with at most `limit` running at once; `fn` must not throw. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);
@@ -104,8 +104,10 @@ function takeDueChecks(store: RegistryStore, now: number, rng: () => number, bud
         store.setOriginNextCheck(row.service, row.id, now + RETRY_AFTER_MS);
         continue;
       }
-      if (hc === null) {
-        // The "checks configured" mark is out of step with the config: clear it, nothing is due.
+      // `?.`: a stored config that no longer parses is read raw, and may predate `regions`.
+      if (hc === null || (hc.regions?.length ?? 0) > 0) {
+        // The "checks configured here" mark is out of step with the config (off, or run by regional checkers):
+        // clear it, nothing is due.
         store.setNextCheck(row.service, null);
         continue;
       }

@@ -61,8 +61,7 @@ export class PolicyStore {
 
   deleteIntention(source: string, destination: string): boolean {
     return (
-      this.sql.exec(`DELETE FROM intentions WHERE source = ? AND destination = ?`, source, destination)
-        .rowsWritten > 0
+      this.sql.exec(`DELETE FROM intentions WHERE source = ? AND destination = ?`, source, destination).rowsWritten > 0
     );
   }
 

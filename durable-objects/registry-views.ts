@@ -1,17 +1,29 @@
 import type { Catalog, ServiceHealth } from "../src/model/catalog";
 import { type HealthStatus, STATUSES } from "../src/model/origin";
+import type { RegionHealthMap } from "../src/model/region";
 import { toEvent, toOrigin } from "./rows";
 import type { RegistryStore } from "./store";
 
-/** `GET /services/{name}/health` of an existing service: counts by status, each origin's health, recent events. */
-export function serviceHealthView(store: RegistryStore, service: string, eventLimit: number): ServiceHealth {
+/**
+ * `GET /services/{name}/health` of an existing service: counts by status, each origin's health (with its
+ * per-region view when the service has regions), recent events.
+ */
+export function serviceHealthView(
+  store: RegistryStore,
+  service: string,
+  eventLimit: number,
+  regions: ReadonlyMap<string, RegionHealthMap> | null = null,
+): ServiceHealth {
   const origins = store.originRows(service).map(toOrigin);
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<string, number>;
   for (const o of origins) counts[o.health.status] = (counts[o.health.status] ?? 0) + 1;
   return {
     service,
     counts,
-    origins: origins.map((o) => ({ id: o.id, url: o.url, health: o.health })),
+    origins: origins.map((o) => {
+      const view = regions?.get(o.id);
+      return { id: o.id, url: o.url, health: view ? { ...o.health, regions: view } : o.health };
+    }),
     events: store.events(service, eventLimit).map(toEvent),
   };
 }

@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { checkFetcher } from "../src/clients/service-binding";
 import { type MeshEnv, allowPrivateOrigins, subrequestBudget } from "../src/config";
-import { applyEjectionReport } from "../src/health/outlier";
 import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
 import type { EjectionReport } from "../src/model/ejection";
 import type { Found } from "../src/model/found";
@@ -9,11 +8,15 @@ import type { CertIdentity } from "../src/model/identity";
 import type { Intention, IntentionInput } from "../src/model/intention";
 import { limitsOf } from "../src/model/limits";
 import type { Origin, OriginInput, OriginPatch } from "../src/model/origin";
+import type { RegionHealthMap, RegionResult } from "../src/model/region";
 import type { ServiceConfig, ServiceInput, ServiceWithOrigins } from "../src/model/service";
 import type { Snapshot } from "../src/model/snapshot";
 import { runActiveChecks, sweepDeadlines } from "./health-loop";
+import { applyEjections, rearmAlarm } from "./ejections";
 import { commitOrigin } from "./health-ops";
 import { adminReason, heartbeatRow, patchedRow, registeredRow } from "./origin-writes";
+import { type RegionRound, regionsOf } from "./region-checks";
+import { RegionalChecks } from "./regional";
 import { catalogView, serviceHealthView } from "./registry-views";
 import { originWriteBreach, serviceWriteBreach } from "./limits-check";
 import { enforceOriginPolicy } from "./origin-policy";
@@ -40,6 +43,7 @@ const MISSING_ORIGIN = { ok: false, missing: "origin" } as const;
 export class Registry extends DurableObject<Env> {
   private readonly store: RegistryStore;
   private readonly policy: PolicyStore;
+  private readonly regional: RegionalChecks;
   private readonly watch = new VersionWatch();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -47,6 +51,7 @@ export class Registry extends DurableObject<Env> {
     migrate(ctx.storage);
     this.store = new RegistryStore(ctx.storage, () => this.watch.notify());
     this.policy = new PolicyStore(ctx.storage.sql);
+    this.regional = new RegionalChecks(this.store, ctx.storage, env);
     enforceOriginPolicy(this.store, allowPrivateOrigins(env), Date.now());
   }
 
@@ -65,30 +70,37 @@ export class Registry extends DurableObject<Env> {
     const now = Date.now();
     const refused = serviceWriteBreach(this.store, limitsOf(this.env), name, config);
     if (refused) return { ok: false, refused };
+    const regions = regionsOf(config);
+    const before = this.regional.regionsOf(name);
     const created = this.store.transaction(() => {
       const existing = this.store.serviceRow(name);
       const json = JSON.stringify(config);
       if (existing) this.store.updateService(name, json, now);
       else this.store.insertService(name, json, now);
-      this.store.setNextCheck(name, config.health_check === null ? null : now);
+      // With regions the regional checkers check the service, not this object's alarm (see region-checks.ts).
+      const own = config.health_check !== null && regions.length === 0;
+      this.store.setNextCheck(name, own ? now : null);
       // (Re)configured checks run at once, for every origin (within each run's budget).
-      if (config.health_check !== null) this.store.scheduleChecks(name, now);
+      if (own) this.store.scheduleChecks(name, now);
+      this.regional.configure(name, regions, now);
       this.store.bump();
       return existing === null;
     });
     await this.rearm();
+    await this.regional.arm([...before, ...regions]);
     return { ok: true, value: { created, service: { name, ...config } } };
   }
 
   /** Deletes a service and, in the same transaction, its origins. */
   async deleteService(name: string): Promise<boolean> {
+    const regions = this.regional.regionsOf(name);
     const deleted = this.store.transaction(() => {
       if (!this.store.serviceRow(name)) return false;
       this.store.deleteService(name);
       this.store.bump();
       return true;
     });
-    if (deleted) await this.rearm();
+    if (deleted) await Promise.all([this.rearm(), this.regional.arm(regions)]);
     return deleted;
   }
 
@@ -99,7 +111,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Registers an origin under a server-chosen id. */
   addOrigin(service: string, input: OriginInput): Promise<Found<Origin>> {
-    return this.change(() => {
+    return this.change(service, () => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       const refused = originWriteBreach(this.store, limitsOf(this.env), service, null, input);
       if (refused) return { ok: false, refused };
@@ -112,7 +124,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Creates or replaces an origin under a client-chosen id; health is kept when the URL is unchanged. */
   putOrigin(service: string, id: string, input: OriginInput): Promise<Found<{ created: boolean; origin: Origin }>> {
-    return this.change(() => {
+    return this.change(service, () => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       const refused = originWriteBreach(this.store, limitsOf(this.env), service, id, input);
       if (refused) return { ok: false, refused };
@@ -123,7 +135,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Changes some fields of an origin. */
   patchOrigin(service: string, id: string, patch: OriginPatch): Promise<Found<Origin>> {
-    return this.change(() => {
+    return this.change(service, () => {
       const row = this.existingOrigin(service, id);
       if (!row.ok) return row;
       const now = Date.now();
@@ -134,7 +146,7 @@ export class Registry extends DurableObject<Env> {
   }
 
   deleteOrigin(service: string, id: string): Promise<Found<null>> {
-    return this.change(() => {
+    return this.change(null, () => {
       if (!this.store.serviceRow(service)) return MISSING_SERVICE;
       if (!this.store.deleteOrigin(service, id)) return MISSING_ORIGIN;
       this.store.bump();
@@ -144,7 +156,7 @@ export class Registry extends DurableObject<Env> {
 
   /** Renews an origin's TTL lease (and clears an expired one). */
   heartbeat(service: string, id: string): Promise<Found<Origin>> {
-    return this.change(() => {
+    return this.change(null, () => {
       const row = this.existingOrigin(service, id);
       if (!row.ok) return row;
       const now = Date.now();
@@ -156,7 +168,7 @@ export class Registry extends DurableObject<Env> {
 
   serviceHealth(service: string, eventLimit = 20): Found<ServiceHealth> {
     if (!this.store.serviceRow(service)) return MISSING_SERVICE;
-    return { ok: true, value: serviceHealthView(this.store, service, eventLimit) };
+    return { ok: true, value: serviceHealthView(this.store, service, eventLimit, this.regional.views(service)) };
   }
 
   catalog(): Catalog {
@@ -171,8 +183,9 @@ export class Registry extends DurableObject<Env> {
     return this.store.version();
   }
 
-  listIntentions(): Intention[] {
-    return this.policy.intentions();
+  /** Intentions and certificate identities (SPEC §9), as they travel to isolates. */
+  listPolicy(): { intentions: Intention[]; identities: CertIdentity[] } {
+    return { intentions: this.policy.intentions(), identities: this.policy.identities() };
   }
 
   putIntention(source: string, destination: string, input: IntentionInput) {
@@ -181,10 +194,6 @@ export class Registry extends DurableObject<Env> {
 
   deleteIntention(source: string, destination: string): boolean {
     return removeIntention(this.store, this.policy, source, destination, Date.now());
-  }
-
-  listIdentities(): CertIdentity[] {
-    return this.policy.identities();
   }
 
   putIdentity(identity: CertIdentity) {
@@ -219,32 +228,32 @@ export class Registry extends DurableObject<Env> {
    * the service's max_ejection_percent counted across all isolates' reports.
    */
   async reportEjections(reports: EjectionReport[]): Promise<number> {
-    const now = Date.now();
-    const applied = this.store.transaction(() => {
-      let count = 0;
-      for (const report of reports) {
-        const svc = this.store.serviceRow(report.service);
-        const row = this.store.originRow(report.service, report.origin);
-        if (!svc || !row) continue;
-        const peers = this.store
-          .originRows(report.service)
-          .filter((o) => o.enabled === 1 && o.drain === 0)
-          .map(healthOf);
-        const verdict = applyEjectionReport(healthOf(row), report, configOf(svc).outlier_detection, peers, now);
-        if (verdict === null) continue;
-        commitOrigin(this.store, row, verdict.state, verdict.reason, now);
-        count++;
-      }
-      if (count > 0) this.store.bump();
-      return count;
-    });
+    const applied = applyEjections(this.store, reports, Date.now());
     if (applied > 0) await this.rearm();
     return applied;
   }
 
-  /** Cron watchdog: arms the alarm if anything needs it and none is set. */
+  /** Cron watchdog: arms this object's alarm, and every regional checker's, if anything needs it and none is set. */
   async ensureAlarm(): Promise<number | null> {
+    await this.regional.armAll();
     return this.rearm();
+  }
+
+  /** A regional checker's due checks, at most `budget`, scheduled before they run (see region-checks.ts). */
+  takeRegionChecks(region: string, budget: number): RegionRound {
+    return this.regional.take(region, budget, Date.now());
+  }
+
+  /** A regional checker's results of one run, in one batch; returns when it should run next (null: never). */
+  async reportRegionChecks(region: string, results: RegionResult[]): Promise<number | null> {
+    const next = this.regional.report(region, results, Date.now());
+    await this.rearm(); // an origin's health may now need a deadline sweep
+    return next;
+  }
+
+  /** Every service with regions → origin → its per-region view (the dashboard's `/stats`). */
+  regionHealth(): Record<string, Record<string, RegionHealthMap>> {
+    return this.regional.allViews();
   }
 
   override async alarm(): Promise<void> {
@@ -255,10 +264,14 @@ export class Registry extends DurableObject<Env> {
     await this.rearm();
   }
 
-  /** Runs a change in one transaction and re-arms the alarm when it succeeded. */
-  private async change<T>(fn: () => Found<T>): Promise<Found<T>> {
+  /**
+   * Runs a change in one transaction and re-arms the alarm when it succeeded,
+   * and the checkers of `service`'s regions (a new or changed origin is checked at once).
+   */
+  private async change<T>(service: string | null, fn: () => Found<T>): Promise<Found<T>> {
     const result = this.store.transaction(fn);
-    if (result.ok) await this.rearm();
+    if (result.ok)
+      await Promise.all([this.rearm(), this.regional.arm(service ? this.regional.regionsOf(service) : [])]);
     return result;
   }
 
@@ -279,14 +292,7 @@ export class Registry extends DurableObject<Env> {
   }
 
   /** Sets the alarm to the earliest wake time, or deletes it when nothing needs one. */
-  private async rearm(): Promise<number | null> {
-    const next = this.store.nextWake();
-    const current = await this.ctx.storage.getAlarm();
-    if (next === null) {
-      if (current !== null) await this.ctx.storage.deleteAlarm();
-    } else if (current === null || current > next) {
-      await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
-    }
-    return next;
+  private rearm(): Promise<number | null> {
+    return rearmAlarm(this.ctx.storage, this.store);
   }
 }

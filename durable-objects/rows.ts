@@ -37,7 +37,7 @@ export interface ServiceRow {
   created_at: number;
   updated_at: number;
   next_origin_seq: number;
-  /** Non-null exactly when the service has active checks (see schema.ts, migration 2). */
+  /** Non-null exactly when this object's alarm checks the service: checks on, no `regions` (schema.ts, migration 2). */
   next_check_at: number | null;
   [key: string]: SqlStorageValue;
 }

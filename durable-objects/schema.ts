@@ -1,4 +1,5 @@
 import { POLICY_MIGRATION } from "./policy-schema";
+import { REGION_MIGRATION } from "./region-schema";
 
 /**
  * SQLite schema of the Registry, as numbered migrations. A migration is
@@ -57,7 +58,9 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `ALTER TABLE origins ADD COLUMN next_check_at INTEGER`,
     `CREATE INDEX origins_by_next_check ON origins (next_check_at)`,
   ],
-  // 3: intentions and certificate identities (SPEC §9; durable-objects/policy-schema.ts).
+  // 3: per-region health of services with health_check.regions (durable-objects/region-schema.ts).
+  REGION_MIGRATION,
+  // 4: intentions and certificate identities (SPEC §9; durable-objects/policy-schema.ts).
   POLICY_MIGRATION,
 ];
 

@@ -60,6 +60,7 @@ export class RegistryStore {
   }
 
   deleteService(name: string): void {
+    this.sql.exec(`DELETE FROM region_checks WHERE service = ?`, name);
     this.sql.exec(`DELETE FROM origins WHERE service = ?`, name);
     this.sql.exec(`DELETE FROM services WHERE name = ?`, name);
   }
@@ -183,6 +184,7 @@ export class RegistryStore {
   }
 
   deleteOrigin(service: string, id: string): boolean {
+    this.sql.exec(`DELETE FROM region_checks WHERE service = ? AND origin = ?`, service, id);
     return this.sql.exec(`DELETE FROM origins WHERE service = ? AND id = ?`, service, id).rowsWritten > 0;
   }
 

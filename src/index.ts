@@ -7,6 +7,7 @@ import { shipLogs } from "./observability/ship";
 
 export { Registry } from "../durable-objects/registry";
 export { LogBuffer } from "../durable-objects/log-buffer";
+export { Checker } from "../durable-objects/checker";
 
 const app = createApp();
 

@@ -19,6 +19,10 @@ const health = createRoute({
   path: "/services/{name}/health",
   middleware: guard("read"),
   summary: "Counts by status, each origin's health and the recent events",
+  description:
+    "With `health_check.regions`, each origin's `health.regions` shows what each region's checker sees " +
+    "(`status`, `last_check`, `latency_ms`, `last_error`) and the events name the regions that voted, e.g. " +
+    "`active: unhealthy in weur, apac of 3: status 500`.",
   request: { params: ServiceParams },
   responses: { 200: jsonResponse(ServiceHealth, "The service's health"), ...errorResponses },
 });

@@ -1,6 +1,7 @@
 // @ts-check
 // The dashboard's sections, drawn from one reading of /stats, /events and /logs.
 import { $, clear, el, fmt, ms, pill, time } from "./dom.js";
+import { poolsTable, regionCell } from "./geo.js";
 import { windowed } from "./readings.js";
 
 /** @typedef {import("../model/stats").MeshStats} MeshStats */
@@ -8,6 +9,7 @@ import { windowed } from "./readings.js";
 /** @typedef {import("../model/log-entry").LogEntry} LogEntry */
 /** @typedef {import("./readings.js").Reading} Reading */
 
+const NUMERIC_COLUMNS = new Set(["Weight", "Req/s", "Errors", "p50 ms", "p99 ms", "Total"]);
 const ORIGIN_COLUMNS = [
   "Status",
   "Origin",
@@ -23,7 +25,8 @@ const ORIGIN_COLUMNS = [
 ];
 
 /**
- * One section per service: its routes and a row per origin with status, traffic and last check.
+ * One section per service: its routes and a row per origin with status, traffic and last check (and what
+ * each checker region sees, when the service has regions), then its pools' state when it has pools.
  * @param {MeshStats} stats
  * @param {readonly Reading[]} history
  */
@@ -63,6 +66,7 @@ export function renderServices(stats, history) {
         { cls: `origin s-${o.status}-row`, "data-origin": `${s.name}/${o.id}`, "data-status": o.status },
         [
           el("td", {}, [pill(o.status)]),
+          s.regions.length > 0 ? regionCell(o, s.regions) : null,
           el("td", { cls: "mono", text: o.id }),
           el("td", { cls: "mono" }, [el("span", { cls: "ellipsis", title: o.url, text: o.url })]),
           el("td", { text: o.zone || "–" }),
@@ -80,7 +84,9 @@ export function renderServices(stats, history) {
     const head = el(
       "tr",
       {},
-      ORIGIN_COLUMNS.map((h, i) => el("th", { cls: i >= 4 && i <= 9 ? "num" : "", text: h })),
+      (s.regions.length > 0 ? ["Status", "Regions", ...ORIGIN_COLUMNS.slice(1)] : ORIGIN_COLUMNS).map((h) =>
+        el("th", { cls: NUMERIC_COLUMNS.has(h) ? "num" : "", text: h }),
+      ),
     );
     const table = el("table", {}, [el("thead", {}, [head]), body]);
     root.appendChild(
@@ -93,6 +99,7 @@ export function renderServices(stats, history) {
         s.origins.length
           ? el("div", { cls: "scroll" }, [table])
           : el("div", { cls: "empty", text: "No origins registered." }),
+        s.pools.length > 0 ? poolsTable(s) : null,
       ]),
     );
   }

@@ -13,20 +13,27 @@ export interface Thresholds {
   unhealthy_threshold: number;
 }
 
+/** The part of a health state that active checks own: the threshold verdict, its streaks and the last check. */
+export type StreakState = Pick<
+  HealthState,
+  "active" | "consecutive_successes" | "consecutive_failures" | "last_check_at" | "last_check_ms" | "last_error"
+>;
+
 const plural = (n: number, one: string, many: string) => `${n} consecutive ${n === 1 ? one : many}`;
 
 /**
- * Applies one active check result. The verdict flips only after a full
- * threshold of consecutive opposite results, so a single blip never moves
- * an origin in or out of rotation. `reason` is set exactly when it flips.
- * @example applyCheckResult(h, { ok: false, latencyMs: 3, error: "status 503" }, { healthy_threshold: 2, unhealthy_threshold: 3 }, now)
+ * Applies one check result to a verdict and its streaks: the verdict flips
+ * only after a full threshold of consecutive opposite results, so a single
+ * blip never moves it. `reason` is set exactly when it flips. Works on any
+ * state holding those fields (an origin's, or one region's view of it).
+ * @example applyStreak(regionState, { ok: false, latencyMs: 3, error: "status 503" }, thresholds, now)
  */
-export function applyCheckResult(
-  state: HealthState,
+export function applyStreak<S extends StreakState>(
+  state: S,
   result: CheckResult,
   t: Thresholds,
   now: number,
-): { state: HealthState; reason: string | null } {
+): { state: S; reason: string | null } {
   const successes = result.ok ? state.consecutive_successes + 1 : 0;
   const failures = result.ok ? 0 : state.consecutive_failures + 1;
   let active = state.active;
@@ -38,7 +45,7 @@ export function applyCheckResult(
     active = "failing";
     reason = `active: ${plural(failures, "failure", "failures")}: ${result.error ?? "check failed"}`;
   }
-  const next: HealthState = {
+  const next: S = {
     ...state,
     active,
     consecutive_successes: successes,
@@ -47,5 +54,20 @@ export function applyCheckResult(
     last_check_ms: result.latencyMs,
     last_error: result.ok ? null : (result.error ?? "check failed"),
   };
-  return { state: stampRecovery(state, next, now), reason };
+  return { state: next, reason };
+}
+
+/**
+ * Applies one active check result to an origin's health (see
+ * {@link applyStreak}); an origin it makes routable again restarts slow start.
+ * @example applyCheckResult(h, { ok: false, latencyMs: 3, error: "status 503" }, { healthy_threshold: 2, unhealthy_threshold: 3 }, now)
+ */
+export function applyCheckResult(
+  state: HealthState,
+  result: CheckResult,
+  t: Thresholds,
+  now: number,
+): { state: HealthState; reason: string | null } {
+  const applied = applyStreak(state, result, t, now);
+  return { state: stampRecovery(state, applied.state, now), reason: applied.reason };
 }

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { OriginHealth, STATUSES } from "./origin";
+import { RegionHealthMap } from "./region";
 
 /** A health transition, as `GET /events` and `GET /services/{name}/health` show it. */
 export const HealthEvent = z
@@ -39,7 +40,13 @@ export const ServiceHealth = z
   .object({
     service: z.string(),
     counts: z.record(z.string(), z.number()),
-    origins: z.array(z.object({ id: z.string(), url: z.string(), health: OriginHealth })),
+    origins: z.array(
+      z.object({
+        id: z.string(),
+        url: z.string(),
+        health: OriginHealth.extend({ regions: RegionHealthMap.optional() }).openapi("OriginHealthWithRegions"),
+      }),
+    ),
     events: z.array(HealthEvent),
   })
   .openapi("ServiceHealth");

@@ -11,7 +11,13 @@ import { MeshError } from "../errors";
 export const SERVICE_PROTOCOL = "service:";
 
 /** The mesh's own bindings: an origin may never name them (it would reach the mesh's storage or assets). */
-export const INTERNAL_BINDINGS: ReadonlySet<string> = new Set(["REGISTRY", "LOG_BUFFER", "ASSETS", "RATE_LIMITER"]);
+export const INTERNAL_BINDINGS: ReadonlySet<string> = new Set([
+  "REGISTRY",
+  "LOG_BUFFER",
+  "CHECKER",
+  "ASSETS",
+  "RATE_LIMITER",
+]);
 
 /** A binding name as wrangler accepts it: a JavaScript identifier (without `$`). */
 const BINDING_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;

@@ -70,7 +70,15 @@ export const HealthCheck = z
       .max(REGIONS.length)
       .refine((r) => new Set(r).size === r.length, "must not name a region twice")
       .default([])
-      .openapi({ description: "Durable Object location hints to probe from; [] probes from where the registry lives" }),
+      .openapi({
+        description:
+          "Regions to check from (Durable Object location hints): one checker Durable Object per region, created " +
+          "near it, each with its own alarm, `x-mesh-check-region: <region>` and MESH_SUBREQUEST_BUDGET. The " +
+          "thresholds apply per region; an origin is unhealthy when more than half of these regions see it " +
+          "unhealthy, healthy when at least half see it healthy (ties: healthy). [] checks from where the " +
+          "registry lives (`x-mesh-check-region: default`).",
+        example: ["wnam", "weur", "apac"],
+      }),
   })
   .strict()
   .openapi("HealthCheck");

@@ -1,7 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { BufferStats } from "./log-buffer";
 import { STATUSES } from "./origin";
+import { RegionHealthMap } from "./region";
 import { Route } from "./service";
+import { REGIONS } from "./steering";
 
 /** A cumulative latency histogram: `counts[i]` requests took at most `le[i]` seconds. */
 export const Histogram = z.object({
@@ -37,11 +39,32 @@ export const OriginSummary = z.object({
   last_error: z.string().nullable(),
 });
 
-const OriginStats = z.object({ ...OriginSummary.shape, ...TrafficStats.shape });
+const OriginStats = z.object({
+  ...OriginSummary.shape,
+  ...TrafficStats.shape,
+  /** What each checker region sees, when the service has `health_check.regions`. */
+  regions: RegionHealthMap.optional(),
+});
+
+/** A pool of a service (SPEC §7): the origins whose `zone` names it, and whether enough of them are eligible. */
+export const PoolStats = z.object({
+  name: z.string(),
+  priority: z.number().int(),
+  minimum_origins: z.number().int(),
+  /** Pool origins whose status lets them take new requests (`unknown` or `healthy`). */
+  eligible: z.number().int(),
+  total: z.number().int(),
+  /** `eligible >= minimum_origins`. */
+  healthy: z.boolean(),
+});
 
 const ServiceStats = z.object({
   name: z.string(),
   routes: z.array(Route),
+  /** `health_check.regions` ([] when checked from where the registry lives). */
+  regions: z.array(z.enum(REGIONS)),
+  /** The service's pools in failover order (priority, then name); [] without pools. */
+  pools: z.array(PoolStats),
   origins: z.array(OriginStats),
   /** Requests routed to the service that no origin answered (e.g. 503 no healthy origin). */
   unattributed: TrafficStats,
@@ -62,4 +85,5 @@ export const MeshStats = z
 export type Histogram = z.infer<typeof Histogram>;
 export type TrafficStats = z.infer<typeof TrafficStats>;
 export type OriginSummary = z.infer<typeof OriginSummary>;
+export type PoolStats = z.infer<typeof PoolStats>;
 export type MeshStats = z.infer<typeof MeshStats>;

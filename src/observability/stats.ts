@@ -1,4 +1,6 @@
 import { histogramQuantile } from "../dashboard/quantile.js";
+import { poolStates } from "../health/pool-state";
+import type { RegionHealthMap } from "../model/region";
 import type { Histogram, MeshStats, TrafficStats } from "../model/stats";
 import { LATENCY_BUCKETS_S, parseSeriesKey } from "./counters";
 import type { MeshMetrics } from "./metrics";
@@ -20,12 +22,16 @@ function emptyTraffic(): TrafficStats {
   };
 }
 
+/** Service → origin id → what each checker region sees (`Registry.regionHealth`). */
+export type RegionViews = Record<string, Record<string, RegionHealthMap>>;
+
 /**
  * Per-service and per-origin traffic with health, from the stored counters
- * and the registry: what the dashboard draws.
- * @example const stats = meshStats(await collectMetrics(env), Date.now())
+ * and the registry (with each origin's per-region view and each pool's
+ * state): what the dashboard draws.
+ * @example const stats = meshStats(await collectMetrics(env), Date.now(), await registry(env).regionHealth())
  */
-export function meshStats(m: MeshMetrics, now: number): MeshStats {
+export function meshStats(m: MeshMetrics, now: number, regionViews: RegionViews = {}): MeshStats {
   const traffic = new Map<string, TrafficStats>();
   const at = (service: string, origin: string) => {
     const key = JSON.stringify([service, origin]);
@@ -62,17 +68,25 @@ export function meshStats(m: MeshMetrics, now: number): MeshStats {
     t.p50_ms = histogramQuantile(t.latency, 0.5);
     t.p99_ms = histogramQuantile(t.latency, 0.99);
   }
-  const services = m.services.map((s) => ({
-    name: s.name,
-    routes: s.routes,
-    origins: m.origins
-      .filter((o) => o.service === s.name)
-      .map(({ service: _service, ...o }) => ({
-        ...o,
-        ...(traffic.get(JSON.stringify([s.name, o.id])) ?? emptyTraffic()),
-      })),
-    unattributed: traffic.get(JSON.stringify([s.name, ""])) ?? emptyTraffic(),
-  }));
+  const services = m.services.map((s) => {
+    const origins = m.origins.filter((o) => o.service === s.name);
+    const regions = s.health_check?.regions ?? [];
+    return {
+      name: s.name,
+      routes: s.routes,
+      regions,
+      pools: poolStates(s.pools ?? {}, origins),
+      origins: origins.map(({ service: _service, ...o }) => {
+        const view = regions.length > 0 ? regionViews[s.name]?.[o.id] : undefined;
+        return {
+          ...o,
+          ...(traffic.get(JSON.stringify([s.name, o.id])) ?? emptyTraffic()),
+          ...(view ? { regions: view } : {}),
+        };
+      }),
+      unattributed: traffic.get(JSON.stringify([s.name, ""])) ?? emptyTraffic(),
+    };
+  });
   return {
     at: new Date(now).toISOString(),
     version: m.registryVersion,

@@ -36,6 +36,18 @@ describe("OpenAPI document: one shape per wire type", () => {
   });
 });
 
+describe("OpenAPI document: regions (SPEC §7)", () => {
+  it("documents each origin's per-region view once, and the regions a check runs from", async () => {
+    const doc = (await api("GET", "/openapi.json", undefined, { token: null })).json;
+    const schemas = doc.components.schemas;
+    expect(schemas.RegionHealth.properties.status.enum).toEqual(["unknown", "healthy", "unhealthy"]);
+    expect(Object.keys(schemas.RegionHealth.properties)).toEqual(["status", "last_check", "latency_ms", "last_error"]);
+    expect(JSON.stringify(schemas.OriginHealthWithRegions)).toContain('"$ref":"#/components/schemas/RegionHealthMap"');
+    expect(schemas.RegionHealthMap.description).toMatch(/more than half/);
+    expect(schemas.HealthCheck.properties.regions.description).toMatch(/one checker Durable Object per region/);
+  });
+});
+
 describe("OpenAPI document", () => {
   it("serves an OpenAPI 3.1 document of the routes", async () => {
     const res = await api("GET", "/openapi.json", undefined, { token: null });

@@ -132,4 +132,64 @@ describe("dashboard", () => {
     expect(foreign).toEqual([]);
     await page.close();
   });
+
+  it("shows what each checker region sees of an origin, and each pool's state", async () => {
+    const [eu, us] = await Promise.all([startOrigin({ name: "geo-eu" }), startOrigin({ name: "geo-us" })]);
+    origins.push(eu, us); // stopped with the others
+    eu.set({ healthStatusByRegion: { weur: 500 } }); // one region of three disagrees: still healthy
+    const geo = {
+      routes: [{ path_prefix: "/geo" }],
+      health_check: {
+        interval_s: 1,
+        timeout_ms: 500,
+        healthy_threshold: 1,
+        unhealthy_threshold: 1,
+        regions: ["wnam", "weur", "apac"],
+      },
+      pools: { eu: { priority: 1 }, us: { priority: 2 } },
+    };
+    expect((await mesh.admin("PUT", "/services/geo", geo)).status).toBe(201);
+    for (const [id, o, zone] of [
+      ["geo-eu", eu, "eu"],
+      ["geo-us", us, "us"],
+    ] as const) {
+      expect((await mesh.admin("PUT", `/services/geo/origins/${id}`, { url: mesh.expose(o), zone })).status).toBe(201);
+    }
+
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    await page.goto(`${mesh.url}/_mesh/ui`);
+    await page.fill("#token", await mesh.token("mesh:read"));
+    await page.click("#connect");
+    const row = '[data-origin="geo/geo-eu"]';
+    await page.waitForSelector(`${row}[data-status="healthy"] [data-region="weur"][data-region-status="unhealthy"]`, {
+      timeout: 15_000,
+    });
+    for (const r of ["wnam", "apac"])
+      await page.waitForSelector(`${row} [data-region="${r}"][data-region-status="healthy"]`);
+    expect(await page.getAttribute(`${row} [data-region="weur"]`, "title")).toMatch(
+      /^weur: unhealthy · status 500 · \d+ ms$/,
+    );
+    expect(await page.textContent(`[data-service="geo"] thead`)).toContain("Regions");
+
+    // Pools in failover order, each with eligible / total and its state.
+    await page.waitForSelector('[data-pool="geo/eu"][data-pool-healthy="true"]');
+    await page.waitForSelector('[data-pool="geo/us"][data-pool-healthy="true"]', { timeout: 15_000 });
+    expect(
+      await page.$$eval('[data-service="geo"] [data-pool]', (rows) => rows.map((r) => r.getAttribute("data-pool"))),
+    ).toEqual(["geo/eu", "geo/us"]);
+    expect(await page.textContent('[data-pool="geo/eu"]')).toMatch(/healthy\s*eu\s*1\s*1 \/ 1\s*1/);
+
+    // Two regions failing the us origin: it turns unhealthy, and so does its pool (0 of its 1 origin eligible).
+    us.set({ healthStatusByRegion: { wnam: 503, apac: 503 } });
+    await page.waitForSelector('[data-pool="geo/us"][data-pool-healthy="false"]', { timeout: 15_000 });
+    expect(await page.textContent('[data-pool="geo/us"]')).toContain("0 / 1");
+    expect(await page.getAttribute('[data-origin="geo/geo-us"]', "data-status")).toBe("unhealthy");
+    await page.waitForFunction(() =>
+      (document.getElementById("events")!.textContent ?? "").includes(
+        "active: unhealthy in wnam, apac of 3: status 503",
+      ),
+    );
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-regions.png"), fullPage: true });
+    await page.close();
+  });
 });

@@ -20,7 +20,9 @@ const MAX_DELAY_MS = 10_000;
  * base URL fix its answer, else 200), `?delay=` (ms before answering, at
  * most 10 s) and `?body=` (default `path=<path and query as received>`, so
  * a test can see which URL was called); `?stall` sends the headers and the
- * body but never ends the response. `/__close` destroys the socket.
+ * body but never ends the response; `?fail_regions=weur,apac` answers 500
+ * to a request whose `x-mesh-check-region` is one of them (so regional
+ * checkers can disagree). `/__close` destroys the socket.
  */
 function answer(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? "/", "http://origin.invalid");
@@ -28,7 +30,11 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
     req.socket.destroy();
     return;
   }
-  const status = Number(url.searchParams.get("status") ?? /\/status\/(\d{3})(\/|$)/.exec(url.pathname)?.[1] ?? 200);
+  const failing = (url.searchParams.get("fail_regions") ?? "").split(",").filter(Boolean);
+  const region = req.headers["x-mesh-check-region"];
+  const status = failing.includes(typeof region === "string" ? region : "")
+    ? 500
+    : Number(url.searchParams.get("status") ?? /\/status\/(\d{3})(\/|$)/.exec(url.pathname)?.[1] ?? 200);
   const delay = Math.min(Number(url.searchParams.get("delay") ?? 0), MAX_DELAY_MS);
   const body = url.searchParams.get("body") ?? `path=${req.url}`;
   const stall = url.searchParams.has("stall");

@@ -6,6 +6,7 @@ import {
 } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import worker from "../../src/index";
+import { checker } from "../../src/clients/checker";
 import { registry } from "../../src/clients/registry";
 import { OriginInput } from "../../src/model/origin";
 import { ServiceInput } from "../../src/model/service";
@@ -52,6 +53,35 @@ describe("scheduled()", () => {
     expect(alarm).not.toBeNull();
     expect(alarm! - Date.now()).toBeGreaterThan(30_000);
     expect(alarm! - Date.now()).toBeLessThanOrEqual(66_000);
+  });
+
+  it("re-arms every checker of every service with regions", async () => {
+    const regions = ["weur", "apac"];
+    await registry(env).putService(
+      "sched-regions",
+      ServiceInput.parse({ routes: [{ path_prefix: "/r" }], health_check: { interval_s: 60, regions } }),
+    );
+    await registry(env).putOrigin(
+      "sched-regions",
+      "o",
+      OriginInput.parse({ url: `http://127.0.0.1:${inject("originPort")}` }),
+    );
+    const checkerAlarm = (region: string) =>
+      runInDurableObject(checker(env, region), (_i, state) => state.storage.getAlarm());
+    // Each checker checks the new origin at once and re-arms for its next check a minute later.
+    for (const r of regions) await waitFor(async () => ((await checkerAlarm(r)) ?? 0) > Date.now() + 30_000);
+    for (const r of regions) await runInDurableObject(checker(env, r), (_i, state) => state.storage.deleteAlarm());
+
+    await cron();
+    for (const r of regions) {
+      const alarm = await checkerAlarm(r);
+      expect(alarm, r).not.toBeNull();
+      expect(alarm! - Date.now()).toBeGreaterThan(30_000);
+      expect(alarm! - Date.now()).toBeLessThanOrEqual(66_000);
+    }
+    await registry(env).deleteService("sched-regions");
+    // Nothing left to check from these regions: their checkers stop.
+    for (const r of regions) expect(await checkerAlarm(r)).toBeNull();
   });
 
   it("leaves no alarm when nothing needs one", async () => {

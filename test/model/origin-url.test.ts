@@ -192,6 +192,7 @@ describe("checkOriginUrl: service bindings", () => {
   it.each([
     ["service://REGISTRY/", "one of the mesh's own bindings"],
     ["service://LOG_BUFFER/", "one of the mesh's own bindings"],
+    ["service://CHECKER/", "one of the mesh's own bindings"],
     ["service://ASSETS/", "one of the mesh's own bindings"],
     [
       "service://BILLING/",

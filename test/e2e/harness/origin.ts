@@ -17,6 +17,11 @@ export interface OriginBehaviour {
   status: number;
   /** Status of `/healthz`. */
   healthStatus: number;
+  /**
+   * Status of `/healthz` per `x-mesh-check-region` (what a regional checker sends), overriding
+   * `healthStatus` for the regions named, so that regions can disagree about the origin.
+   */
+  healthStatusByRegion: Record<string, number>;
   /** Delay before answering `/healthz`. */
   healthLatencyMs: number;
   /** Destroy every socket as soon as a request arrives, without a response (a crashed process). */
@@ -65,6 +70,7 @@ const DEFAULTS: OriginBehaviour = {
   latencyMs: 0,
   status: 200,
   healthStatus: 200,
+  healthStatusByRegion: {},
   healthLatencyMs: 0,
   dropConnections: false,
   hang: false,
@@ -178,7 +184,9 @@ class OriginServer implements Origin {
       if (b.hang) return;
       if (health) {
         const failing = b.flapEvery > 0 && this.healthCount % b.flapEvery === 0;
-        const status = failing ? 503 : b.healthStatus;
+        const region = req.headers["x-mesh-check-region"];
+        const byRegion = typeof region === "string" ? b.healthStatusByRegion[region] : undefined;
+        const status = failing ? 503 : (byRegion ?? b.healthStatus);
         this.later(b.healthLatencyMs, () =>
           res.writeHead(status, { "content-type": "text/plain" }).end(failing ? "flap" : "ok"),
         );
