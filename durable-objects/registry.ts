@@ -220,6 +220,7 @@ export class Registry extends DurableObject<Env> {
       version: this.store.version(),
       services: this.listServices(),
       origins: this.store.originRows().map(toSnapshotOrigin),
+      ...this.listPolicy(),
     };
   }
 

@@ -21,6 +21,8 @@ export interface OptionalVars {
   MESH_MAX_ORIGINS_PER_SERVICE?: string;
   MESH_MAX_ROUTES_PER_SERVICE?: string;
   MESH_MAX_SNAPSHOT_BYTES?: string;
+  /** `allow` (default) or `deny`: what a caller → service pair no intention matches gets (SPEC §9). */
+  MESH_DEFAULT_INTENTION?: string;
 }
 
 /** The Worker's environment: generated bindings plus the optional vars. */
@@ -29,6 +31,16 @@ export type MeshEnv = Env & OptionalVars;
 /** True when `MESH_ALLOW_PRIVATE_ORIGINS` is exactly "true" (local development only). */
 export function allowPrivateOrigins(env: Partial<MeshEnv>): boolean {
   return env.MESH_ALLOW_PRIVATE_ORIGINS === "true";
+}
+
+/**
+ * Whether a pair no intention matches is allowed: MESH_DEFAULT_INTENTION is
+ * `allow` unless it says `deny`. Any other value denies (fail closed) — a
+ * typo must not open the mesh.
+ */
+export function defaultIntentionAllows(env: Partial<Pick<MeshEnv, "MESH_DEFAULT_INTENTION">>): boolean {
+  const value = nonEmpty(env.MESH_DEFAULT_INTENTION)?.toLowerCase();
+  return value === undefined || value === "allow";
 }
 
 /** A var that is set and non-empty, or undefined. */

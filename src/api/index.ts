@@ -4,6 +4,8 @@ import type { AppEnv } from "../app-types";
 import { adminAuth, assertRoutesScoped } from "../auth/middleware";
 import { invalidateRoutes } from "../proxy/isolate";
 import { catalogApi } from "./catalog";
+import { identitiesApi } from "./identities";
+import { intentionsApi } from "./intentions";
 import { logSinksApi } from "./log-sinks";
 import { logsApi } from "./logs";
 import { originsApi } from "./origins";
@@ -55,6 +57,8 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   logsApi(api);
   statsApi(api);
   serviceTokensApi(api);
+  intentionsApi(api);
+  identitiesApi(api);
   assertRoutesScoped(api, PUBLIC_PATHS);
   return api;
 }

@@ -3,15 +3,11 @@ import { z } from "@hono/zod-openapi";
 /** The body of `PUT /identities/{service}`: the verified client certificate that is this service. */
 export const CertIdentityInput = z
   .object({
-    cert_subject_dn: z
-      .string()
-      .min(1)
-      .max(1024)
-      .openapi({
-        description:
-          "The certificate's subject DN exactly as Cloudflare reports it in request.cf.tlsClientAuth.certSubjectDN",
-        example: "CN=billing,O=Example Corp",
-      }),
+    cert_subject_dn: z.string().min(1).max(1024).openapi({
+      description:
+        "The certificate's subject DN exactly as Cloudflare reports it in request.cf.tlsClientAuth.certSubjectDN",
+      example: "CN=billing,O=Example Corp",
+    }),
   })
   .strict()
   .openapi("CertIdentityInput");

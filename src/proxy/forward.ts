@@ -7,7 +7,8 @@ import { recordRequest } from "../observability/record";
 import { tryInit } from "./attempt";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
-import { callerOf } from "./caller";
+import { type ClientCert, callerOf } from "./caller";
+import { forbidden } from "./intentions";
 import { budget, passive, routing } from "./isolate";
 import { policed } from "./origin-policy";
 import { forwardPath, hashKeyOf, mayRetry, planBody, reachesMeshPath } from "./request-plan";
@@ -56,7 +57,10 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const route = state.matcher.match(host, url.pathname);
   if (!route) return fail(x, new MeshError("ERR_NO_ROUTE", `no service routes ${host}${url.pathname}`));
 
-  x.caller = await callerOf(request.headers, env, started);
+  const cf = request.cf as { tlsClientAuth?: ClientCert } | undefined;
+  x.caller = await callerOf(request.headers, cf?.tlsClientAuth, state.certs, env, started);
+  const denied = forbidden(state.intentions, x.caller, route.service, request.method, url.pathname, env);
+  if (denied) return fail(x, denied, route.service);
   const chosen = withFallback(state, state.services.get(route.service)!, started);
   const service = chosen.service;
   const name = service.config.name;
