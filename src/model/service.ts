@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { Name, ShortString, int } from "./common";
 import { Origin } from "./origin";
+import { RateLimit } from "./rate-limit";
 import { Pools, REGIONS, SessionAffinity, Steering, steeringIssues } from "./steering";
 
 /** A host pattern: a DNS name, or `*.` followed by one (leading wildcard). */
@@ -129,6 +130,7 @@ const ServiceFields = z
     panic_threshold_percent: int(0, 100).default(50),
     slow_start_s: int(0, 3600).default(0),
     fallback_service: Name.nullable().default(null),
+    rate_limit: RateLimit.nullable().default(null),
     pools: Pools.default({}),
     steering: Steering.prefault({}),
     session_affinity: SessionAffinity.prefault({}),

@@ -4,11 +4,10 @@ import { type MeshEnv, allowPrivateOrigins } from "../config";
 import { MeshError, errorResponse } from "../errors";
 import type { RequestOutcome } from "../model/outcome";
 import { recordRequest } from "../observability/record";
+import { admit } from "./admission";
 import { tryInit } from "./attempt";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
-import { type ClientCert, callerOf } from "./caller";
-import { forbidden } from "./intentions";
 import { budget, passive, routing } from "./isolate";
 import { policed } from "./origin-policy";
 import { forwardPath, hashKeyOf, mayRetry, planBody, reachesMeshPath } from "./request-plan";
@@ -57,10 +56,9 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const route = state.matcher.match(host, url.pathname);
   if (!route) return fail(x, new MeshError("ERR_NO_ROUTE", `no service routes ${host}${url.pathname}`));
 
-  const cf = request.cf as { tlsClientAuth?: ClientCert } | undefined;
-  x.caller = await callerOf(request.headers, cf?.tlsClientAuth, state.certs, env, started);
-  const denied = forbidden(state.intentions, x.caller, route.service, request.method, url.pathname, env);
-  if (denied) return fail(x, denied, route.service);
+  const admission = await admit(request, url, state, route.service, env, started);
+  x.caller = admission.caller;
+  if (admission.refused) return fail(x, admission.refused.error, route.service, null, admission.refused.headers);
   const chosen = withFallback(state, state.services.get(route.service)!, started);
   const service = chosen.service;
   const name = service.config.name;
@@ -169,10 +167,16 @@ interface Exchange {
  * Answers a request with the mesh's own error (after `tries`, when origins
  * were tried), and records it like any other.
  */
-function fail(x: Exchange, err: MeshError, service: string | null = null, tries: TriesOutcome | null = null): Response {
+function fail(
+  x: Exchange,
+  err: MeshError,
+  service: string | null = null,
+  tries: TriesOutcome | null = null,
+  headers: Record<string, string> = {},
+): Response {
   recordRequest(x.env, x.ctx, outcomeOf(x, err, service, tries));
   const attempts = tries?.attempts ?? 0;
-  return errorResponse(err, x.requestId, attempts > 0 ? { "x-mesh-attempts": String(attempts) } : undefined);
+  return errorResponse(err, x.requestId, attempts > 0 ? { ...headers, "x-mesh-attempts": String(attempts) } : headers);
 }
 
 /**
