@@ -261,7 +261,7 @@ export class Registry extends DurableObject<Env> {
     sweepDeadlines(this.store, Date.now());
     // Checks are this run's only outbound fetches: the whole budget is theirs.
     const budget = subrequestBudget(this.env as MeshEnv);
-    await runActiveChecks(this.store, checkFetcher(this.env), Date.now, Math.random, budget);
+    await runActiveChecks(this.store, checkFetcher(this.env), Date.now, Math.random, budget, this.env);
     await this.rearm();
   }
 

@@ -105,6 +105,20 @@ export const OutlierDetection = z
   .strict()
   .openapi("OutlierDetection");
 
+export const Tls = z
+  .object({
+    client_certificate_binding: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be a binding name such as ORIGIN_CERT")
+      .openapi({
+        description:
+          "An `mtls_certificates` binding (wrangler.toml) whose client certificate the service's requests and " +
+          "health checks present to its origins",
+      }),
+  })
+  .strict()
+  .openapi("Tls");
+
 /** The fields of a service, without the cross-field rules. */
 const ServiceFields = z
   .object({
@@ -131,6 +145,7 @@ const ServiceFields = z
     slow_start_s: int(0, 3600).default(0),
     fallback_service: Name.nullable().default(null),
     rate_limit: RateLimit.nullable().default(null),
+    tls: Tls.nullable().default(null),
     pools: Pools.default({}),
     steering: Steering.prefault({}),
     session_affinity: SessionAffinity.prefault({}),
