@@ -1,3 +1,4 @@
+import { withClientCertificate } from "../src/clients/service-binding";
 import { runCheck, type Fetcher } from "../src/health/checker";
 import type { RegionResult, RegionTask } from "../src/model/region";
 import { CHECK_CONCURRENCY, pool } from "./health-loop";
@@ -22,13 +23,22 @@ export async function runRegionRound(
   fetcher: Fetcher,
   clock: () => number,
   budget: number,
+  /** Where `tls.client_certificate_binding` bindings are looked up (the Worker's env). */
+  env: object = {},
 ): Promise<number | null> {
+  const viaCertificate = (name: string | null) => withClientCertificate(env, fetcher, name);
   const { tasks, next_wake } = await reg.takeRegionChecks(region, budget);
   if (tasks.length === 0) return next_wake;
   const results: RegionResult[] = [];
   await pool(tasks, CHECK_CONCURRENCY, async (task) => {
     try {
-      const r = await runCheck(task.url, task.health_check, fetcher, clock, region);
+      const r = await runCheck(
+        task.url,
+        task.health_check,
+        viaCertificate(task.client_certificate ?? null),
+        clock,
+        region,
+      );
       results.push({
         service: task.service,
         origin: task.origin,

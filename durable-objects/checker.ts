@@ -41,7 +41,7 @@ export class Checker extends DurableObject<Env> {
     let next: number | null;
     try {
       const budget = subrequestBudget(this.env as MeshEnv);
-      next = await runRegionRound(region, registry(this.env), checkFetcher(this.env), Date.now, budget);
+      next = await runRegionRound(region, registry(this.env), checkFetcher(this.env), Date.now, budget, this.env);
     } catch (err) {
       // The Registry could not be reached: try again later rather than spin (the cron watchdog also re-arms).
       console.error(`health: checker ${region} round failed: ${String(err)}`);

@@ -1,5 +1,6 @@
 import { DEFAULT_SUBREQUEST_BUDGET } from "../src/config";
 import { applyCheckResult, type CheckResult } from "../src/health/active";
+import { withClientCertificate } from "../src/clients/service-binding";
 import { runCheck, type Fetcher } from "../src/health/checker";
 import { applyLease, leaseVerdict } from "../src/health/lease";
 import { releaseExpired } from "../src/health/outlier";
@@ -153,11 +154,14 @@ export async function runActiveChecks(
   clock: () => number,
   rng: () => number = Math.random,
   budget: number = DEFAULT_SUBREQUEST_BUDGET,
+  /** Where `tls.client_certificate_binding` bindings are looked up (the Worker's env). */
+  env: object = {},
 ): Promise<number> {
   const tasks = takeDueChecks(store, clock(), rng, budget);
   await pool(tasks, CHECK_CONCURRENCY, async (task) => {
     try {
-      const result = await runCheck(task.url, task.config.health_check!, fetcher, clock);
+      const viaCert = withClientCertificate(env, fetcher, task.config.tls?.client_certificate_binding ?? null);
+      const result = await runCheck(task.url, task.config.health_check!, viaCert, clock);
       applyResult(store, task, result, clock());
     } catch (err) {
       console.error(`health: check of ${task.service}/${task.id} failed: ${String(err)}`);

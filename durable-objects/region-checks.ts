@@ -14,6 +14,8 @@ export interface RegionalService {
   name: string;
   hc: HealthCheck;
   regions: readonly string[];
+  /** `tls.client_certificate_binding`: checks go through it (mTLS to origins). */
+  clientCertificate: string | null;
 }
 
 /** What `takeRegionChecks` hands a checker: its checks, and when it should wake next if it has none. */
@@ -40,8 +42,10 @@ export function regionalServices(regions: RegionStore, name?: string): RegionalS
   const out: RegionalService[] = [];
   for (const row of regions.candidateServices(name)) {
     try {
-      const hc = configOf(row).health_check;
-      if (hc && (hc.regions?.length ?? 0) > 0) out.push({ name: row.name, hc, regions: hc.regions });
+      const config = configOf(row);
+      const hc = config.health_check;
+      const clientCertificate = config.tls?.client_certificate_binding ?? null;
+      if (hc && (hc.regions?.length ?? 0) > 0) out.push({ name: row.name, hc, regions: hc.regions, clientCertificate });
     } catch (err) {
       console.error(`health: config of service ${row.name} is unreadable: ${String(err)}`);
     }
@@ -111,7 +115,13 @@ export function takeRegionChecks(
         state: row?.state ?? JSON.stringify(initialRegionState()),
         next_check_at: now + Math.round(service.hc.interval_s * 1000 * jitter),
       });
-      tasks.push({ service: service.name, origin: origin.id, url: origin.url, health_check: service.hc });
+      tasks.push({
+        service: service.name,
+        origin: origin.id,
+        url: origin.url,
+        health_check: service.hc,
+        client_certificate: service.clientCertificate,
+      });
     }
     return { tasks, next_wake: regionNextWake(store, regions, region) };
   });

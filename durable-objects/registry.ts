@@ -1,16 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
 import { checkFetcher } from "../src/clients/service-binding";
 import { type MeshEnv, allowPrivateOrigins, subrequestBudget } from "../src/config";
-import { applyEjectionReport } from "../src/health/outlier";
 import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
 import type { EjectionReport } from "../src/model/ejection";
 import type { Found } from "../src/model/found";
+import type { CertIdentity } from "../src/model/identity";
+import type { Intention, IntentionInput } from "../src/model/intention";
 import { limitsOf } from "../src/model/limits";
 import type { Origin, OriginInput, OriginPatch } from "../src/model/origin";
 import type { RegionHealthMap, RegionResult } from "../src/model/region";
 import type { ServiceConfig, ServiceInput, ServiceWithOrigins } from "../src/model/service";
 import type { Snapshot } from "../src/model/snapshot";
 import { runActiveChecks, sweepDeadlines } from "./health-loop";
+import { applyEjections, rearmAlarm } from "./ejections";
 import { commitOrigin } from "./health-ops";
 import { adminReason, heartbeatRow, patchedRow, registeredRow } from "./origin-writes";
 import { type RegionRound, regionsOf } from "./region-checks";
@@ -18,6 +20,8 @@ import { RegionalChecks } from "./regional";
 import { catalogView, serviceHealthView } from "./registry-views";
 import { originWriteBreach, serviceWriteBreach } from "./limits-check";
 import { enforceOriginPolicy } from "./origin-policy";
+import { removeIdentity, removeIntention, writeIdentity, writeIntention } from "./policy-ops";
+import { PolicyStore } from "./policy-store";
 import { configOf, healthOf, toEvent, toOrigin, toSnapshotOrigin, type OriginRow } from "./rows";
 import { migrate } from "./schema";
 import { RegistryStore } from "./store";
@@ -38,6 +42,7 @@ const MISSING_ORIGIN = { ok: false, missing: "origin" } as const;
  */
 export class Registry extends DurableObject<Env> {
   private readonly store: RegistryStore;
+  private readonly policy: PolicyStore;
   private readonly regional: RegionalChecks;
   private readonly watch = new VersionWatch();
 
@@ -45,6 +50,7 @@ export class Registry extends DurableObject<Env> {
     super(ctx, env);
     migrate(ctx.storage);
     this.store = new RegistryStore(ctx.storage, () => this.watch.notify());
+    this.policy = new PolicyStore(ctx.storage.sql);
     this.regional = new RegionalChecks(this.store, ctx.storage, env);
     enforceOriginPolicy(this.store, allowPrivateOrigins(env), Date.now());
   }
@@ -177,6 +183,27 @@ export class Registry extends DurableObject<Env> {
     return this.store.version();
   }
 
+  /** Intentions and certificate identities (SPEC §9), as they travel to isolates. */
+  listPolicy(): { intentions: Intention[]; identities: CertIdentity[] } {
+    return { intentions: this.policy.intentions(), identities: this.policy.identities() };
+  }
+
+  putIntention(source: string, destination: string, input: IntentionInput) {
+    return writeIntention(this.store, this.policy, source, destination, input, Date.now());
+  }
+
+  deleteIntention(source: string, destination: string): boolean {
+    return removeIntention(this.store, this.policy, source, destination, Date.now());
+  }
+
+  putIdentity(identity: CertIdentity) {
+    return writeIdentity(this.store, this.policy, identity, Date.now());
+  }
+
+  deleteIdentity(service: string): boolean {
+    return removeIdentity(this.store, this.policy, service);
+  }
+
   /**
    * The data plane's view; null when the caller already has `knownVersion`.
    * With `waitMs` (capped at MAX_SNAPSHOT_WAIT_MS) the call is a blocking
@@ -193,6 +220,7 @@ export class Registry extends DurableObject<Env> {
       version: this.store.version(),
       services: this.listServices(),
       origins: this.store.originRows().map(toSnapshotOrigin),
+      ...this.listPolicy(),
     };
   }
 
@@ -201,25 +229,7 @@ export class Registry extends DurableObject<Env> {
    * the service's max_ejection_percent counted across all isolates' reports.
    */
   async reportEjections(reports: EjectionReport[]): Promise<number> {
-    const now = Date.now();
-    const applied = this.store.transaction(() => {
-      let count = 0;
-      for (const report of reports) {
-        const svc = this.store.serviceRow(report.service);
-        const row = this.store.originRow(report.service, report.origin);
-        if (!svc || !row) continue;
-        const peers = this.store
-          .originRows(report.service)
-          .filter((o) => o.enabled === 1 && o.drain === 0)
-          .map(healthOf);
-        const verdict = applyEjectionReport(healthOf(row), report, configOf(svc).outlier_detection, peers, now);
-        if (verdict === null) continue;
-        commitOrigin(this.store, row, verdict.state, verdict.reason, now);
-        count++;
-      }
-      if (count > 0) this.store.bump();
-      return count;
-    });
+    const applied = applyEjections(this.store, reports, Date.now());
     if (applied > 0) await this.rearm();
     return applied;
   }
@@ -251,7 +261,7 @@ export class Registry extends DurableObject<Env> {
     sweepDeadlines(this.store, Date.now());
     // Checks are this run's only outbound fetches: the whole budget is theirs.
     const budget = subrequestBudget(this.env as MeshEnv);
-    await runActiveChecks(this.store, checkFetcher(this.env), Date.now, Math.random, budget);
+    await runActiveChecks(this.store, checkFetcher(this.env), Date.now, Math.random, budget, this.env);
     await this.rearm();
   }
 
@@ -283,14 +293,7 @@ export class Registry extends DurableObject<Env> {
   }
 
   /** Sets the alarm to the earliest wake time, or deletes it when nothing needs one. */
-  private async rearm(): Promise<number | null> {
-    const next = this.store.nextWake();
-    const current = await this.ctx.storage.getAlarm();
-    if (next === null) {
-      if (current !== null) await this.ctx.storage.deleteAlarm();
-    } else if (current === null || current > next) {
-      await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
-    }
-    return next;
+  private rearm(): Promise<number | null> {
+    return rearmAlarm(this.ctx.storage, this.store);
   }
 }

@@ -1,3 +1,4 @@
+import { POLICY_MIGRATION } from "./policy-schema";
 import { REGION_MIGRATION } from "./region-schema";
 
 /**
@@ -59,6 +60,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // 3: per-region health of services with health_check.regions (durable-objects/region-schema.ts).
   REGION_MIGRATION,
+  // 4: intentions and certificate identities (SPEC §9; durable-objects/policy-schema.ts).
+  POLICY_MIGRATION,
 ];
 
 /** Brings the database up to the newest schema (the Registry's unless `migrations` names another); returns the version it is now at. */

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const devVars = join(root, ".dev.vars");
@@ -20,8 +21,14 @@ const STOP_GRACE_MS = 10_000;
 // With --env-file the caller brings its own settings; .dev.vars is not needed.
 if (!existsSync(devVars) && !extra.some((a) => a.startsWith("--env-file"))) {
   const example = readFileSync(join(root, ".dev.vars.example"), "utf8");
-  writeFileSync(devVars, example.replace(PLACEHOLDER, randomBytes(32).toString("base64url")), { mode: 0o600 });
-  console.log("Created .dev.vars with a random MESH_ADMIN_SECRET (git-ignored).");
+  // A signing key too, so x-mesh-identity and service tokens work locally (the same as gen-signing-key.mjs makes).
+  const { privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const jwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x });
+  const keys = JSON.stringify([{ ...jwk, alg: "EdDSA", kid }]);
+  const text = `${example.replace(PLACEHOLDER, randomBytes(32).toString("base64url"))}MESH_SIGNING_KEYS='${keys}'\n`;
+  writeFileSync(devVars, text, { mode: 0o600 });
+  console.log("Created .dev.vars with a random MESH_ADMIN_SECRET and MESH_SIGNING_KEYS (git-ignored).");
 }
 
 const base = `http://127.0.0.1:${port}`;

@@ -8,6 +8,8 @@ export interface OptionalVars {
   MESH_ADMIN_ISSUER?: string;
   MESH_ADMIN_AUDIENCE?: string;
   MESH_SIGNING_KEY?: string;
+  /** Private JWKs, the signing one first (a JSON array); see src/auth/signing-keys.ts. */
+  MESH_SIGNING_KEYS?: string;
   /** Most bytes of request logs held for shipping (default 64 MiB); see src/observability/limits.ts. */
   MESH_LOG_BUFFER_MAX_BYTES?: string;
   /** Most outbound fetches one alarm or cron run may make (default 45); see {@link subrequestBudget}. */
@@ -19,6 +21,8 @@ export interface OptionalVars {
   MESH_MAX_ORIGINS_PER_SERVICE?: string;
   MESH_MAX_ROUTES_PER_SERVICE?: string;
   MESH_MAX_SNAPSHOT_BYTES?: string;
+  /** `allow` (default) or `deny`: what a caller → service pair no intention matches gets (SPEC §9). */
+  MESH_DEFAULT_INTENTION?: string;
 }
 
 /** The Worker's environment: generated bindings plus the optional vars. */
@@ -27,6 +31,16 @@ export type MeshEnv = Env & OptionalVars;
 /** True when `MESH_ALLOW_PRIVATE_ORIGINS` is exactly "true" (local development only). */
 export function allowPrivateOrigins(env: Partial<MeshEnv>): boolean {
   return env.MESH_ALLOW_PRIVATE_ORIGINS === "true";
+}
+
+/**
+ * Whether a pair no intention matches is allowed: MESH_DEFAULT_INTENTION is
+ * `allow` unless it says `deny`. Any other value denies (fail closed) — a
+ * typo must not open the mesh.
+ */
+export function defaultIntentionAllows(env: Partial<Pick<MeshEnv, "MESH_DEFAULT_INTENTION">>): boolean {
+  const value = nonEmpty(env.MESH_DEFAULT_INTENTION)?.toLowerCase();
+  return value === undefined || value === "allow";
 }
 
 /** A var that is set and non-empty, or undefined. */

@@ -15,6 +15,9 @@ export const ERROR_CODES = [
   "ERR_UPSTREAM_TIMEOUT",
   "ERR_LOOP",
   "ERR_LIMIT_EXCEEDED",
+  "ERR_CONFLICT",
+  "ERR_FORBIDDEN_BY_POLICY",
+  "ERR_RATE_LIMITED",
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -36,6 +39,9 @@ const STATUS: Record<MeshErrorCode, number> = {
   ERR_UPSTREAM_TIMEOUT: 504,
   ERR_LOOP: 508,
   ERR_LIMIT_EXCEEDED: 409,
+  ERR_CONFLICT: 409,
+  ERR_FORBIDDEN_BY_POLICY: 403,
+  ERR_RATE_LIMITED: 429,
 };
 
 /** One problem with one field of a request: `path` names the field. */

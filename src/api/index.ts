@@ -4,9 +4,12 @@ import type { AppEnv } from "../app-types";
 import { adminAuth, assertRoutesScoped } from "../auth/middleware";
 import { invalidateRoutes } from "../proxy/isolate";
 import { catalogApi } from "./catalog";
+import { identitiesApi } from "./identities";
+import { intentionsApi } from "./intentions";
 import { logSinksApi } from "./log-sinks";
 import { logsApi } from "./logs";
 import { originsApi } from "./origins";
+import { serviceTokensApi } from "./service-tokens";
 import { servicesApi } from "./services";
 import { statsApi } from "./stats";
 import { validationError } from "./validation";
@@ -53,6 +56,9 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   logSinksApi(api);
   logsApi(api);
   statsApi(api);
+  serviceTokensApi(api);
+  intentionsApi(api);
+  identitiesApi(api);
   assertRoutesScoped(api, PUBLIC_PATHS);
   return api;
 }

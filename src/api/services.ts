@@ -1,6 +1,7 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
 import { found, registry } from "../clients/registry";
+import { bindingVerdict } from "../clients/service-binding";
 import { MeshError } from "../errors";
 import { REDACTED, keepRedacted, redactHeaders } from "../model/redact";
 import { Service, type ServiceConfig, ServiceInput, ServiceWithOrigins } from "../model/service";
@@ -52,6 +53,19 @@ function redacted<S extends Pick<ServiceConfig, "health_check">>(service: S): S 
   return hc === null ? service : { ...service, health_check: { ...hc, headers: redactHeaders(hc.headers) } };
 }
 
+/** Refuses (422) a `tls.client_certificate_binding` the Worker does not have as a fetcher. */
+function assertCertificateBinding(env: object, name: string): void {
+  const verdict = bindingVerdict(env, name);
+  if (verdict === "service") return;
+  const why =
+    verdict === "missing"
+      ? `names no binding of this Worker: add [[mtls_certificates]] binding = "${name}" to wrangler.toml`
+      : "is not an mTLS certificate binding (it has no fetch())";
+  throw new MeshError("ERR_ORIGIN_NOT_ALLOWED", `tls.client_certificate_binding ${name} ${why}`, [
+    { path: "tls.client_certificate_binding", message: why },
+  ]);
+}
+
 /** `/services` routes. */
 export function servicesApi(api: OpenAPIHono<AppEnv>): void {
   api.openapi(list, async (c) => c.json({ services: (await registry(c.env).listServices()).map(redacted) }, 200));
@@ -66,6 +80,7 @@ export function servicesApi(api: OpenAPIHono<AppEnv>): void {
   api.openapi(put, async (c) => {
     const { name } = c.req.valid("param");
     let input = c.req.valid("json");
+    if (input.tls) assertCertificateBinding(c.env, input.tls.client_certificate_binding);
     const hc = input.health_check;
     if (hc !== null && Object.values(hc.headers).includes(REDACTED)) {
       // What GET showed can be written back: a `[redacted]` value keeps the stored one.

@@ -52,3 +52,24 @@ export function checkFetcher(
     return binding.fetch(`https://${target.binding.toLowerCase()}${target.base}`, init);
   };
 }
+
+/**
+ * `base` with http(s) URLs sent through the mTLS certificate binding `name`
+ * (`tls.client_certificate_binding`), which presents its client certificate
+ * to the origin; `base` itself when `name` is null. A binding that is gone
+ * fails the fetch as a connection would.
+ * @example runCheck(url, hc, withClientCertificate(env, checkFetcher(env), "ORIGIN_CERT"), Date.now)
+ */
+export function withClientCertificate(
+  env: object,
+  base: (input: string, init: RequestInit) => Promise<Response>,
+  name: string | null,
+): (input: string, init: RequestInit) => Promise<Response> {
+  if (name === null) return base;
+  return (input, init) => {
+    if (serviceTarget(input) !== null) return base(input, init);
+    const binding = serviceBinding(env, name);
+    if (binding === null) return Promise.reject(new Error(unboundMessage(name)));
+    return binding.fetch(input, init);
+  };
+}

@@ -25,6 +25,8 @@ export const LogEntry = z
     colo: z.string().nullable(),
     country: z.string().nullable(),
     error_code: z.string().nullable(),
+    /** The calling service (SPEC §9), `external`, or null when the request was answered before it was known. */
+    caller: z.string().nullable(),
   })
   .openapi("LogEntry");
 

@@ -16,5 +16,7 @@ export interface RequestOutcome {
   colo: string | null;
   country: string | null;
   error_code: string | null;
+  /** The calling service, `external`, or null when the request was answered before it was known. */
+  caller: string | null;
   ejected?: { service: string; origin: string } | null;
 }

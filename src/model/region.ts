@@ -30,6 +30,8 @@ export interface RegionTask {
   origin: string;
   url: string;
   health_check: HealthCheck;
+  /** The service's `tls.client_certificate_binding`, or null. */
+  client_certificate?: string | null;
 }
 
 /** What a regional checker reports of one check (`reportRegionChecks`, one batch per alarm run). */

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { Name, ShortString, int } from "./common";
 import { Origin } from "./origin";
+import { RateLimit } from "./rate-limit";
 import { Pools, REGIONS, SessionAffinity, Steering, steeringIssues } from "./steering";
 
 /** A host pattern: a DNS name, or `*.` followed by one (leading wildcard). */
@@ -104,6 +105,20 @@ export const OutlierDetection = z
   .strict()
   .openapi("OutlierDetection");
 
+export const Tls = z
+  .object({
+    client_certificate_binding: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be a binding name such as ORIGIN_CERT")
+      .openapi({
+        description:
+          "An `mtls_certificates` binding (wrangler.toml) whose client certificate the service's requests and " +
+          "health checks present to its origins",
+      }),
+  })
+  .strict()
+  .openapi("Tls");
+
 /** The fields of a service, without the cross-field rules. */
 const ServiceFields = z
   .object({
@@ -129,6 +144,8 @@ const ServiceFields = z
     panic_threshold_percent: int(0, 100).default(50),
     slow_start_s: int(0, 3600).default(0),
     fallback_service: Name.nullable().default(null),
+    rate_limit: RateLimit.nullable().default(null),
+    tls: Tls.nullable().default(null),
     pools: Pools.default({}),
     steering: Steering.prefault({}),
     session_affinity: SessionAffinity.prefault({}),

@@ -1,3 +1,5 @@
+import type { CertIdentity } from "./identity";
+import type { Intention } from "./intention";
 import type { Origin } from "./origin";
 import type { ServiceConfig } from "./service";
 
@@ -15,4 +17,8 @@ export interface Snapshot {
   version: number;
   services: ServiceConfig[];
   origins: SnapshotOrigin[];
+  /** Who may call whom (SPEC §9); absent from registries older than intentions. */
+  intentions?: Intention[];
+  /** Which verified client certificate is which service (SPEC §9). */
+  identities?: CertIdentity[];
 }

@@ -65,6 +65,7 @@ function logEntry(o: RequestOutcome, clientIp: string | null): LogEntry {
     colo: o.colo,
     country: o.country,
     error_code: o.error_code,
+    caller: o.caller,
   };
 }
 

@@ -4,6 +4,7 @@ import { type MeshEnv, allowPrivateOrigins } from "../config";
 import { MeshError, errorResponse } from "../errors";
 import type { RequestOutcome } from "../model/outcome";
 import { recordRequest } from "../observability/record";
+import { admit } from "./admission";
 import { tryInit } from "./attempt";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
@@ -55,6 +56,9 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const route = state.matcher.match(host, url.pathname);
   if (!route) return fail(x, new MeshError("ERR_NO_ROUTE", `no service routes ${host}${url.pathname}`));
 
+  const admission = await admit(request, url, state, route.service, env, started);
+  x.caller = admission.caller;
+  if (admission.refused) return fail(x, admission.refused.error, route.service, null, admission.refused.headers);
   const chosen = withFallback(state, state.services.get(route.service)!, started);
   const service = chosen.service;
   const name = service.config.name;
@@ -79,7 +83,9 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   // Hop-by-hop, so removed above; a WebSocket upgrade is the one exchange that needs it (SPEC §4, §6).
   if (upgrade) headers.set("upgrade", "websocket");
   const signer = createIdentitySigner(env);
-  if (signer) headers.set(IDENTITY_HEADER, await signer.sign({ service: name, requestId, now: started }));
+  if (signer) {
+    headers.set(IDENTITY_HEADER, await signer.sign({ service: name, requestId, subject: x.caller, now: started }));
+  }
   const path = forwardPath(url.pathname, route, config);
   if (!config.forward_mesh_paths && reachesMeshPath(path)) {
     const why = `${url.pathname} would reach ${path} on the origin, and /_mesh paths are not forwarded`;
@@ -153,16 +159,24 @@ interface Exchange {
   url: URL;
   started: number;
   requestId: string;
+  /** Who is calling, once known (SPEC §9): a service, or `external`. */
+  caller?: string;
 }
 
 /**
  * Answers a request with the mesh's own error (after `tries`, when origins
  * were tried), and records it like any other.
  */
-function fail(x: Exchange, err: MeshError, service: string | null = null, tries: TriesOutcome | null = null): Response {
+function fail(
+  x: Exchange,
+  err: MeshError,
+  service: string | null = null,
+  tries: TriesOutcome | null = null,
+  headers: Record<string, string> = {},
+): Response {
   recordRequest(x.env, x.ctx, outcomeOf(x, err, service, tries));
   const attempts = tries?.attempts ?? 0;
-  return errorResponse(err, x.requestId, attempts > 0 ? { "x-mesh-attempts": String(attempts) } : undefined);
+  return errorResponse(err, x.requestId, attempts > 0 ? { ...headers, "x-mesh-attempts": String(attempts) } : headers);
 }
 
 /**
@@ -171,7 +185,7 @@ function fail(x: Exchange, err: MeshError, service: string | null = null, tries:
  * so that no copy of it waits on the origin.
  */
 function outcomeOf(
-  { request, url, started, requestId }: Exchange,
+  { request, url, started, requestId, caller }: Exchange,
   answer: Response | MeshError,
   service: string | null,
   tries: TriesOutcome | null,
@@ -196,6 +210,7 @@ function outcomeOf(
     colo: cf?.colo ?? null,
     country: cf?.country ?? null,
     error_code: answer instanceof MeshError ? answer.code : null,
+    caller: caller ?? null,
     ejected: tries?.ejected ?? null,
   };
 }

@@ -1,5 +1,6 @@
 import { LoadStats, createBalancer, type Balancer, type BalancerPolicy } from "../balancer/index";
 import type { ServiceConfig } from "../model/service";
+import { type IntentionIndex, indexIntentions } from "../policy/intentions";
 import type { Snapshot, SnapshotOrigin } from "../model/snapshot";
 import { PassiveHealth } from "./passive";
 import { compileRoutes, type RouteMatcher } from "./route-table";
@@ -18,6 +19,10 @@ export interface RoutingState {
   version: number;
   matcher: RouteMatcher;
   services: Map<string, ServiceRuntime>;
+  /** Intentions by pair (their default is decided per request from MESH_DEFAULT_INTENTION). */
+  intentions: IntentionIndex;
+  /** Verified client certificate subject DN → the service it is. */
+  certs: ReadonlyMap<string, string>;
 }
 
 /**
@@ -139,7 +144,13 @@ export class RoutingCache {
     const present = new Set(snapshot.origins.map((o) => `${o.service}/${o.id}`));
     this.load.forget(present);
     this.passive.forget(present);
-    return { version: snapshot.version, matcher: compileRoutes(snapshot.services), services };
+    return {
+      version: snapshot.version,
+      matcher: compileRoutes(snapshot.services),
+      services,
+      intentions: indexIntentions(snapshot.intentions ?? [], true),
+      certs: new Map((snapshot.identities ?? []).map((i) => [i.cert_subject_dn, i.service])),
+    };
   }
 
   /** Keeps a service's balancer (and its round-robin position) across refreshes while its policy is unchanged. */

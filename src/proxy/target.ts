@@ -11,13 +11,28 @@ export type Target = { url: string; via: ServiceFetcher | null } | { unbound: st
  * sent to `env.BINDING.fetch()` with the URL the client asked for, its path
  * rewritten as for any origin: `<front><base><path><query>`, `front` being
  * the client's scheme and host (`https://api.example.com`), so the bound
- * Worker sees the host it is served for. A binding that is gone (a deploy
- * removed it) is `unbound`: the try fails as a connection would.
+ * Worker sees the host it is served for. With `clientCertificate` (the
+ * service's `tls.client_certificate_binding`) an http(s) try goes through
+ * that mTLS binding. A binding that is gone (a deploy removed it) is
+ * `unbound`: the try fails as a connection would.
  * @example targetOf("service://USERS/api", "https://api.example.com", "/users/7", "?x=1", env)
  */
-export function targetOf(origin: string, front: string, path: string, search: string, env: object): Target {
+export function targetOf(
+  origin: string,
+  front: string,
+  path: string,
+  search: string,
+  env: object,
+  clientCertificate: string | null = null,
+): Target {
   const service = serviceTarget(origin);
-  if (service === null) return { url: targetUrl(origin, path, search), via: null };
+  if (service === null) {
+    const url = targetUrl(origin, path, search);
+    if (clientCertificate === null) return { url, via: null };
+    // mTLS to the origin: the certificate binding's fetch() presents its client certificate.
+    const cert = serviceBinding(env, clientCertificate);
+    return cert === null ? { unbound: unboundMessage(clientCertificate) } : { url, via: cert };
+  }
   const via = serviceBinding(env, service.binding);
   if (via === null) return { unbound: unboundMessage(service.binding) };
   return { url: `${front}${service.base}${path}${search}`, via };

@@ -75,7 +75,7 @@ export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutco
     out.originId = origin.id;
     deps.load.begin(pick.id, now);
     const timeout = Math.min(config.retries.per_try_timeout_ms, remaining);
-    const target = targetOf(origin.url, front, path, search, env);
+    const target = targetOf(origin.url, front, path, search, env, config.tls?.client_certificate_binding ?? null);
     const result: TryResult =
       "unbound" in target
         ? { kind: "connect-failure", error: target.unbound, ms: 0 }

@@ -28,6 +28,7 @@ export function outcome(extra: Partial<RequestOutcome> = {}): RequestOutcome {
     colo: "FRA",
     country: "DE",
     error_code: null,
+    caller: "external",
     ...extra,
   };
 }

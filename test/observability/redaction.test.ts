@@ -47,6 +47,7 @@ describe("request log entry", () => {
       [
         "attempts",
         "bytes_out",
+        "caller",
         "client_ip",
         "colo",
         "country",

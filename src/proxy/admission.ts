@@ -1,0 +1,39 @@
+import type { MeshEnv } from "../config";
+import type { MeshError } from "../errors";
+import { type ClientCert, callerOf } from "./caller";
+import { clientIpOf } from "./headers";
+import { forbidden } from "./intentions";
+import { rateLimited } from "./rate-limit";
+import type { RoutingState } from "./routing-cache";
+
+/** Whether a request may reach its service (SPEC §9): who it comes from, and the refusal if any. */
+export interface Admission {
+  caller: string;
+  refused: { error: MeshError; headers: Record<string, string> } | null;
+}
+
+/**
+ * Decides in the isolate, from the snapshot, whether a request may go to
+ * `service`: its caller (service token, else mapped client certificate,
+ * else `external`), then the intentions (403), then the service's rate
+ * limit (429 with `retry-after`). No registry call.
+ * @example const { caller, refused } = await admit(request, url, state, "users", env, Date.now())
+ */
+export async function admit(
+  request: Request,
+  url: URL,
+  state: RoutingState,
+  service: string,
+  env: MeshEnv,
+  now: number,
+): Promise<Admission> {
+  const cf = request.cf as { tlsClientAuth?: ClientCert } | undefined;
+  const caller = await callerOf(request.headers, cf?.tlsClientAuth, state.certs, env, now);
+  const denied = forbidden(state.intentions, caller, service, request.method, url.pathname, env);
+  if (denied) return { caller, refused: { error: denied, headers: {} } };
+  const limit = state.services.get(service)?.config.rate_limit ?? null;
+  if (limit === null) return { caller, refused: null };
+  const limited = await rateLimited(service, limit, env, caller, clientIpOf(request.headers), request.headers, now);
+  if (limited === null) return { caller, refused: null };
+  return { caller, refused: { error: limited.error, headers: { "retry-after": String(limited.retryAfterS) } } };
+}
