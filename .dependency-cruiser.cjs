@@ -28,8 +28,8 @@ module.exports = {
     {
       name: "pure-layers-stay-pure",
       severity: "error",
-      comment: "Models, balancers and health rules are pure: no I/O layers, no Durable Objects.",
-      from: { path: "^src/(model|balancer|health)/" },
+      comment: "Models, balancers, health and steering rules are pure: no I/O layers, no Durable Objects.",
+      from: { path: "^src/(model|balancer|health|steering)/" },
       to: { path: "^(src/(api|auth|clients|observability|proxy)/|durable-objects/)" },
     },
     {
