@@ -5,11 +5,13 @@ import { MeshError, errorResponse } from "../errors";
 import type { RequestOutcome } from "../model/outcome";
 import { recordRequest } from "../observability/record";
 import { tryInit } from "./attempt";
+import { requestCfOf, type RequestCf } from "./dev-cf";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
 import { budget, passive, routing } from "./isolate";
 import { forwardPath, hashKeyOf, mayRetry, planBody } from "./request-plan";
 import type { RoutingState, ServiceRuntime } from "./routing-cache";
+import { explain, pin, steer, stripAffinityCookie, type Steered } from "./steer";
 import { runTries, type TriesOutcome, type TryDeps } from "./tries";
 import { isWebSocketUpgrade, upgradeResponse, upgradeRetryOn } from "./websocket";
 
@@ -27,7 +29,10 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const started = Date.now();
   const url = new URL(request.url);
   const requestId = requestIdOf(request.headers);
-  const x: Exchange = { env, ctx, request, url, started, requestId };
+  const cf = requestCfOf(request, env);
+  const x: Exchange = { env, ctx, request, url, started, requestId, cf: undefined, steered: null };
+  if (cf instanceof MeshError) return fail(x, cf);
+  x.cf = cf;
   const hops = hopsOf(request.headers);
   if (hops >= MAX_HOPS)
     return fail(
@@ -60,6 +65,11 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
 
   const { config } = service;
   const clientIp = clientIpOf(request.headers);
+  // Pools, steering and affinity (SPEC §7); a service that uses none of them skips all of it.
+  const rt = service.steer ?? null;
+  const steered =
+    rt === null ? null : await steer(service, rt, chosen.set, request, cf, clientIp, env, started, Math.random);
+  x.steered = steered;
   const wantRetries = config.retries.attempts > 0 && mayRetry(request);
   const planned = await planBody(request, wantRetries);
   const maxTries = 1 + (wantRetries && planned.replayable ? config.retries.attempts : 0);
@@ -71,6 +81,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     hops,
   });
   headers.delete("x-mesh-retry");
+  if (rt !== null) stripAffinityCookie(headers);
   const upgrade = isWebSocketUpgrade(request);
   // Hop-by-hop, so removed above; a WebSocket upgrade is the one exchange that needs it (SPEC §4, §6).
   if (upgrade) headers.set("upgrade", "websocket");
@@ -87,7 +98,9 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const tries = await runTries(
     {
       service,
-      set: chosen.set,
+      set: steered?.set ?? chosen.set,
+      balancer: steered?.balancer ?? service.balancer,
+      first: steered?.first ?? null,
       hashKey,
       init,
       path,
@@ -122,6 +135,10 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const res = last.response;
   const meshMs = Math.max(0, Date.now() - started - tries.upstreamMs);
   const out = downstreamHeaders(res.headers, tries.originId!, tries.attempts, meshMs, tries.upstreamMs, requestId);
+  if (steered !== null) {
+    explain(out, steered, tries.originId);
+    await pin(out, steered, tries.originId!, config, env, Date.now());
+  }
   if (res.status === 101) {
     const socket = upgradeResponse(res, out);
     if (!socket)
@@ -141,6 +158,10 @@ interface Exchange {
   url: URL;
   started: number;
   requestId: string;
+  /** `request.cf`, or what `x-mesh-dev-cf` stands in for it with (local development). */
+  cf: RequestCf | undefined;
+  /** What steering decided, once it has. */
+  steered: Steered | null;
 }
 
 /**
@@ -150,7 +171,9 @@ interface Exchange {
 function fail(x: Exchange, err: MeshError, service: string | null = null, tries: TriesOutcome | null = null): Response {
   recordRequest(x.env, x.ctx, outcomeOf(x, err, service, tries));
   const attempts = tries?.attempts ?? 0;
-  return errorResponse(err, x.requestId, attempts > 0 ? { "x-mesh-attempts": String(attempts) } : undefined);
+  const res = errorResponse(err, x.requestId, attempts > 0 ? { "x-mesh-attempts": String(attempts) } : undefined);
+  if (x.steered !== null) explain(res.headers, x.steered, null);
+  return res;
 }
 
 /**
@@ -159,12 +182,11 @@ function fail(x: Exchange, err: MeshError, service: string | null = null, tries:
  * so that no copy of it waits on the origin.
  */
 function outcomeOf(
-  { request, url, started, requestId }: Exchange,
+  { request, url, started, requestId, cf, steered }: Exchange,
   answer: Response | MeshError,
   service: string | null,
   tries: TriesOutcome | null,
 ): RequestOutcome {
-  const cf = request.cf as { colo?: string; country?: string } | undefined;
   const upstream = answer instanceof MeshError ? null : answer;
   const length = upstream?.headers.get("content-length") ?? null;
   return {
@@ -176,6 +198,7 @@ function outcomeOf(
     status: answer.status,
     service,
     origin_id: tries?.originId ?? null,
+    pool: steered?.pool ?? null,
     attempts: tries?.attempts ?? 0,
     duration_ms: Date.now() - started,
     upstream_ms: upstream && tries ? tries.upstreamMs : null,

@@ -19,6 +19,8 @@ const SPOOFABLE = [
   "x-real-ip",
   "forwarded",
   "x-mesh-identity",
+  // The development stand-in for request.cf is the mesh's input, never the origin's (SPEC §2).
+  "x-mesh-dev-cf",
 ];
 
 /** Longest loop the mesh forwards: a request that would make a 6th hop is answered 508. */
