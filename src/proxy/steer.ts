@@ -124,7 +124,7 @@ export function stripAffinityCookie(headers: Headers): void {
 /**
  * Says on a response what steering did: `x-mesh-pool` and a `steer` entry
  * added to `server-timing` (after the origin's own entries), and an
- * `affinity` entry. `originId`: the origin that answered, null for the mesh's own error.
+ * `affinity` entry (when an origin answered). `originId`: the origin that answered, null for the mesh's own error.
  * @example explain(out, steered, tries.originId)
  */
 export function explain(headers: Headers, s: Steered, originId: string | null): void {
@@ -133,7 +133,9 @@ export function explain(headers: Headers, s: Steered, originId: string | null): 
     headers.set("x-mesh-pool", s.pool);
     timing.push(`steer;desc=${quoted(s.why!)}`);
   }
-  if (s.affinity !== null) timing.push(`affinity;desc=${quoted(`${s.affinity} ${affinityOutcome(s, originId)}`)}`);
+  // The mesh's own error has no origin to speak of.
+  if (s.affinity !== null && originId !== null)
+    timing.push(`affinity;desc=${quoted(`${s.affinity} ${affinityOutcome(s, originId)}`)}`);
   if (timing.length === 0) return;
   const existing = headers.get("server-timing");
   headers.set("server-timing", existing ? `${existing}, ${timing.join(", ")}` : timing.join(", "));
@@ -161,7 +163,7 @@ export async function pin(
 }
 
 /** `kept` (pinned and answered there), `new` (no valid pin), `moved` (re-pinned), `hashed`, `unkeyed`. */
-function affinityOutcome(s: Steered, originId: string | null): string {
+function affinityOutcome(s: Steered, originId: string): string {
   if (s.affinity === "header") return s.first === null ? "unkeyed" : "hashed";
   if (s.pinned === null) return "new";
   return originId === s.pinned && !s.repin ? "kept" : "moved";
