@@ -4,12 +4,15 @@ import { type IntentionIndex, indexIntentions } from "../policy/intentions";
 import type { Snapshot, SnapshotOrigin } from "../model/snapshot";
 import { PassiveHealth } from "./passive";
 import { compileRoutes, type RouteMatcher } from "./route-table";
+import { steerRuntime, type SteerRuntime } from "./steer-runtime";
 
 /** A service as the data plane holds it between snapshot refreshes. */
 export interface ServiceRuntime {
   config: ServiceConfig;
   origins: SnapshotOrigin[];
   balancer: Balancer;
+  /** Pools, steering and affinity (SPEC §7); null or absent when the service uses none of them. */
+  steer?: SteerRuntime | null;
   /** Memo of the eligible set, owned by `eligible.ts`. */
   memo?: unknown;
 }
@@ -59,7 +62,7 @@ export class RoutingCache {
   #have = -1;
   #pollStartedAt: number | null = null;
   #lastPollAt = Number.NEGATIVE_INFINITY;
-  readonly #balancers = new Map<string, { policy: BalancerPolicy; balancer: Balancer }>();
+  readonly #balancers = new Map<string, Balancing>();
   /** In-flight counts and latency estimates, keyed `service/origin`. */
   readonly load = new LoadStats();
   /** Passive outlier detection, keyed `service/origin`. */
@@ -136,7 +139,8 @@ export class RoutingCache {
   #build(snapshot: Snapshot): RoutingState {
     const services = new Map<string, ServiceRuntime>();
     for (const config of snapshot.services) {
-      services.set(config.name, { config, origins: [], balancer: this.#balancerFor(config) });
+      const { balancer, steer } = this.#balancingFor(config);
+      services.set(config.name, { config, origins: [], balancer, steer });
     }
     for (const origin of snapshot.origins) services.get(origin.service)?.origins.push(origin);
     for (const name of this.#balancers.keys()) if (!services.has(name)) this.#balancers.delete(name);
@@ -153,13 +157,25 @@ export class RoutingCache {
     };
   }
 
-  /** Keeps a service's balancer (and its round-robin position) across refreshes while its policy is unchanged. */
-  #balancerFor(config: ServiceConfig): Balancer {
+  /**
+   * Keeps a service's balancer (and its round-robin position) across refreshes while its policy
+   * is unchanged, and so its pools' balancers; the steering plan is compiled anew.
+   */
+  #balancingFor(config: ServiceConfig): Balancing {
     const policy = config.load_balancer.policy;
     const existing = this.#balancers.get(config.name);
-    if (existing && existing.policy === policy) return existing.balancer;
-    const balancer = createBalancer(policy, this.load);
-    this.#balancers.set(config.name, { policy, balancer });
-    return balancer;
+    const same = existing !== undefined && existing.policy === policy;
+    const balancer = same ? existing.balancer : createBalancer(policy, this.load);
+    const steer = steerRuntime(config, existing?.steer ?? null, same, () => createBalancer(policy, this.load));
+    const balancing = { policy, balancer, steer };
+    this.#balancers.set(config.name, balancing);
+    return balancing;
   }
+}
+
+/** What a service's routing entry keeps across snapshots. */
+interface Balancing {
+  policy: BalancerPolicy;
+  balancer: Balancer;
+  steer: SteerRuntime | null;
 }

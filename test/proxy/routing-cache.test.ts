@@ -142,3 +142,47 @@ describe("RoutingCache", () => {
     expect(cache.passive.record("s", "b", true, cfg, 1, 0, 2)).toBeNull();
   });
 });
+
+describe("RoutingCache and steering", () => {
+  const POOLS = { eu: { priority: 1 }, us: { priority: 2 } };
+  const table = (version: number, steered: Record<string, unknown>): Snapshot => ({
+    version,
+    services: [
+      { name: "plain", ...ServiceInput.parse({ routes: [{ path_prefix: "/plain" }] }) },
+      { name: "steered", ...ServiceInput.parse({ routes: [{ path_prefix: "/steered" }], ...steered }) },
+    ],
+    origins: [],
+  });
+  const steerOf = async (cache: RoutingCache, snapshot: Snapshot, name: string) => {
+    cache.invalidate();
+    const state = await cache.get(
+      () => Promise.resolve(snapshot),
+      () => {},
+    );
+    return state.services.get(name)!.steer;
+  };
+
+  it("gives a service that uses none of SPEC §7 no steering state at all", async () => {
+    const cache = new RoutingCache();
+    expect(await steerOf(cache, table(1, {}), "plain")).toBeNull();
+    expect(await steerOf(cache, table(2, {}), "steered")).toBeNull();
+    const withAffinity = await steerOf(cache, table(3, { session_affinity: { type: "cookie" } }), "steered");
+    expect(withAffinity).toMatchObject({ plan: null, affinity: { type: "cookie" } });
+  });
+
+  it("keeps a pool's balancer across snapshots while the policy holds, and drops it with its pool or policy", async () => {
+    const cache = new RoutingCache();
+    const geo = { pools: POOLS, steering: { policy: "geo" } };
+    const first = (await steerOf(cache, table(1, geo), "steered"))!;
+    first.balancers.set("eu", first.newBalancer());
+    const eu = first.balancers.get("eu");
+    const second = (await steerOf(cache, table(2, geo), "steered"))!;
+    expect(second.plan).not.toBe(first.plan);
+    expect(second.balancers.get("eu")).toBe(eu);
+    const noEu = (await steerOf(cache, table(3, { ...geo, pools: { us: POOLS.us } }), "steered"))!;
+    expect(noEu.balancers.has("eu")).toBe(false);
+    noEu.balancers.set("us", noEu.newBalancer());
+    const other = (await steerOf(cache, table(4, { ...geo, load_balancer: { policy: "random" } }), "steered"))!;
+    expect(other.balancers.size).toBe(0);
+  });
+});
