@@ -7,10 +7,12 @@
 //   npm run bench:fleet -- --smoke         the same at a small size, under a minute (CI)
 //   npm run bench:fleet -- --method snapshot   force the registry read the isolates use (default: the newest there is)
 //   npm run bench:fleet -- --out DIR       where the JSON goes (full runs: bench/results/)
+//   npm run bench:fleet -- --root DIR      measure another checkout's Worker (e.g. the commit before a change)
 //
 // Every process it starts is stopped when it ends; all traffic is on
 // 127.0.0.1; every loop is bounded by a count or a deadline.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     origins: { type: "string" },
     waves: { type: "string" },
     out: { type: "string" },
+    root: { type: "string" },
   },
 });
 const mode = values.smoke ? "smoke" : "full";
@@ -54,20 +57,15 @@ let host;
 let failed = false;
 try {
   log(`${mode} run; bundling the Worker`);
-  const bundle = await bundleMesh(dir);
+  const bundle = await bundleMesh(dir, values.root ?? ROOT);
   const port = await freePort();
   host = await startFleetHost({ dir: join(dir, "host"), bundle, port });
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/ready`, { proc: host });
   const call = async (path, body) => {
-    const res = await fetch(`${base}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(params.deadlineS * 1000),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${path}: ${json.error ?? res.status}`);
+    const res = await post(`${base}${path}`, body);
+    const json = JSON.parse(res.body);
+    if (res.status !== 200) throw new Error(`${path}: ${json.error ?? res.status}`);
     return json;
   };
   const cpu = () => cpuSeconds(host.measuredPids());
@@ -90,7 +88,8 @@ try {
           `registry ${wave.registry_answer_ms} ms, workerd CPU ${wave.workerd_cpu_ms} ms, ` +
           `staleness p50 ${wave.staleness_ms.p50} / max ${wave.staleness_ms.max} ms`,
       );
-      if (wave.answered !== isolates || wave.error_count > 0) throw new Error(`wave lost reads: ${JSON.stringify(wave)}`);
+      if (wave.answered !== isolates || wave.error_count > 0)
+        throw new Error(`wave lost reads: ${JSON.stringify(wave)}`);
       if (wave.quiet.version_moved || wave.quiet.answered > 0)
         throw new Error(`a write no router cares about woke the fleet: ${JSON.stringify(wave.quiet)}`);
     }
@@ -98,6 +97,7 @@ try {
 } catch (err) {
   failed = true;
   process.stderr.write(`bench:fleet: ${err.stack ?? err}\n`);
+  if (host) process.stderr.write(`workerd said:\n${host.output().slice(-4000)}\n`);
 } finally {
   clearTimeout(deadline);
   await host?.stop();
@@ -116,6 +116,25 @@ if (outDir) {
   log(`wrote ${file}`);
 }
 log(`done in ${results.seconds} s`);
+
+/** One POST with node:http and no timeout of its own (a wave at 1,000 isolates may take minutes; the run's deadline bounds it). */
+function post(url, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: "POST", headers: { "content-type": "application/json" }, agent: false },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode, body: text }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
 
 /** The markdown tables of a run. */
 function report(r) {

@@ -3,6 +3,7 @@ import { checkFetcher } from "../src/clients/service-binding";
 import { type MeshEnv, subrequestBudget } from "../src/config";
 import { applyEjectionReport } from "../src/health/outlier";
 import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
+import type { OriginState } from "../src/model/stats";
 import type { EjectionReport } from "../src/model/ejection";
 import type { Found } from "../src/model/found";
 import type { Origin, OriginInput, OriginPatch } from "../src/model/origin";
@@ -11,7 +12,9 @@ import type { Snapshot } from "../src/model/snapshot";
 import { runActiveChecks, sweepDeadlines } from "./health-loop";
 import { commitOrigin } from "./health-ops";
 import { adminReason, heartbeatRow, patchedRow, registeredRow } from "./origin-writes";
-import { catalogView, serviceHealthView } from "./registry-views";
+import { feedReader } from "./feed-reader";
+import { catalogView, originStatesView, serviceHealthView } from "./registry-views";
+import { RoutingFeed } from "./routing-feed";
 import { configOf, healthOf, toEvent, toOrigin, toSnapshotOrigin, type OriginRow } from "./rows";
 import { migrate } from "./schema";
 import { RegistryStore } from "./store";
@@ -33,11 +36,17 @@ const MISSING_ORIGIN = { ok: false, missing: "origin" } as const;
 export class Registry extends DurableObject<Env> {
   private readonly store: RegistryStore;
   private readonly watch = new VersionWatch();
+  private readonly feed: RoutingFeed;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage);
-    this.store = new RegistryStore(ctx.storage, () => this.watch.notify());
+    this.store = new RegistryStore(
+      ctx.storage,
+      () => this.watch.notify(),
+      (service, id) => this.feed.touch(service, id),
+    );
+    this.feed = new RoutingFeed(feedReader(this.store));
   }
 
   listServices(): ServiceConfig[] {
@@ -162,16 +171,29 @@ export class Registry extends DurableObject<Env> {
    * moved by then — one call per isolate per wait instead of one per second.
    */
   async snapshot(knownVersion = -1, waitMs = 0): Promise<Snapshot | null> {
-    const until = Date.now() + Math.min(Math.max(0, waitMs), MAX_SNAPSHOT_WAIT_MS);
-    while (this.store.version() === knownVersion) {
-      const left = until - Date.now();
-      if (left <= 0 || !(await this.watch.next(left))) return null;
-    }
+    if (!(await this.movedPast(knownVersion, waitMs))) return null;
     return {
       version: this.store.version(),
       services: this.listServices(),
       origins: this.store.originRows().map(toSnapshotOrigin),
     };
+  }
+
+  /**
+   * The data plane's routing feed (SPEC §8): the table as JSON text
+   * (src/model/feed.ts), whole or as a delta from `knownVersion` when that
+   * is smaller; null when the caller is current. Each answer is serialised
+   * once per version and the same text handed to every caller. Blocking
+   * with `waitMs`, as `snapshot`.
+   */
+  async routingFeed(knownVersion = -1, waitMs = 0): Promise<string | null> {
+    if (!(await this.movedPast(knownVersion, waitMs))) return null;
+    return this.feed.answer(knownVersion);
+  }
+
+  /** What the metrics show: the version, every service, every origin's health (with what the routing feed leaves out). */
+  metricsState(): { version: number; services: ServiceConfig[]; origins: OriginState[] } {
+    return { version: this.store.version(), services: this.listServices(), origins: originStatesView(this.store) };
   }
 
   /**
@@ -213,6 +235,16 @@ export class Registry extends DurableObject<Env> {
     const budget = subrequestBudget(this.env as MeshEnv);
     await runActiveChecks(this.store, checkFetcher(this.env), Date.now, Math.random, budget);
     await this.rearm();
+  }
+
+  /** Whether the version is past `known`, waiting for that up to `waitMs` (capped at MAX_SNAPSHOT_WAIT_MS). */
+  private async movedPast(known: number, waitMs: number): Promise<boolean> {
+    const until = Date.now() + Math.min(Math.max(0, waitMs), MAX_SNAPSHOT_WAIT_MS);
+    while (this.store.version() === known) {
+      const left = until - Date.now();
+      if (left <= 0 || !(await this.watch.next(left))) return false;
+    }
+    return true;
   }
 
   /** Runs a change in one transaction and re-arms the alarm when it succeeded. */

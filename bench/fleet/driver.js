@@ -25,7 +25,12 @@ const serviceBody = (i) => ({
   strip_prefix: false,
   load_balancer: { policy: "round_robin", hash_on: null },
   health_check: null,
-  retries: { attempts: 2, per_try_timeout_ms: 5000, retry_on: ["connect-failure", "timeout", "5xx"], budget_ratio: 0.2 },
+  retries: {
+    attempts: 2,
+    per_try_timeout_ms: 5000,
+    retry_on: ["connect-failure", "timeout", "5xx"],
+    budget_ratio: 0.2,
+  },
   timeout_ms: 15000,
   // Every flip must apply, however many origins of the service are ejected already.
   outlier_detection: { consecutive_failures: 5, base_ejection_s: 30, max_ejection_percent: 100 },
@@ -60,7 +65,11 @@ async function seed(env, { services, origins }) {
   const perService = Math.ceil(origins / services);
   await pool(services, 8, (s) => reg.putService(SERVICE(s), serviceBody(s)));
   await pool(services * perService, 16, (k) =>
-    reg.putOrigin(SERVICE(Math.floor(k / perService)), `o${k % perService}`, originBody(Math.floor(k / perService), k % perService)),
+    reg.putOrigin(
+      SERVICE(Math.floor(k / perService)),
+      `o${k % perService}`,
+      originBody(Math.floor(k / perService), k % perService),
+    ),
   );
   await reg.putService(LEASE_SERVICE, { ...serviceBody(services), routes: [{ host: "lease.fleet.test" }] });
   await reg.putOrigin(LEASE_SERVICE, "l1", { ...originBody(services, 0), ttl_s: 3600 });

@@ -37,6 +37,9 @@ export const OriginSummary = z.object({
   last_error: z.string().nullable(),
 });
 
+/** An origin's registry state with its service, as `Registry.originStates()` answers for the metrics. */
+export const OriginState = OriginSummary.extend({ service: z.string() });
+
 const OriginStats = z.object({ ...OriginSummary.shape, ...TrafficStats.shape });
 
 const ServiceStats = z.object({
@@ -62,4 +65,5 @@ export const MeshStats = z
 export type Histogram = z.infer<typeof Histogram>;
 export type TrafficStats = z.infer<typeof TrafficStats>;
 export type OriginSummary = z.infer<typeof OriginSummary>;
+export type OriginState = z.infer<typeof OriginState>;
 export type MeshStats = z.infer<typeof MeshStats>;
