@@ -7,7 +7,7 @@ import { recordRequest } from "../observability/record";
 import { tryInit } from "./attempt";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
-import { budget, passive, routing } from "./isolate";
+import { budget, passive, routing, routingTable } from "./isolate";
 import { forwardPath, hashKeyOf, mayRetry, planBody } from "./request-plan";
 import type { RoutingState, ServiceRuntime } from "./routing-cache";
 import { runTries, type TriesOutcome, type TryDeps } from "./tries";
@@ -36,10 +36,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     );
   let state: RoutingState;
   try {
-    state = await routing.get(
-      (known, waitMs) => registry(env).snapshot(known, waitMs),
-      (p) => ctx.waitUntil(p),
-    );
+    state = await routingTable(env, (p) => ctx.waitUntil(p));
   } catch (err) {
     console.error("no routing table", err);
     return fail(
@@ -47,6 +44,8 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
       new MeshError("ERR_NO_HEALTHY_ORIGIN", "routing table unavailable: the registry could not be reached"),
     );
   }
+  // Routing from the colo's cached table (the registry out of reach): every answer says how old it is.
+  if (state.staleSince !== null) x.stale = String(Math.max(0, Math.floor((Date.now() - state.staleSince) / 1000)));
   const host = hostOf(request.headers, url);
   const route = state.matcher.match(host, url.pathname);
   if (!route) return fail(x, new MeshError("ERR_NO_ROUTE", `no service routes ${host}${url.pathname}`));
@@ -122,6 +121,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const res = last.response;
   const meshMs = Math.max(0, Date.now() - started - tries.upstreamMs);
   const out = downstreamHeaders(res.headers, tries.originId!, tries.attempts, meshMs, tries.upstreamMs, requestId);
+  if (x.stale !== undefined) out.set(STALE_HEADER, x.stale);
   if (res.status === 101) {
     const socket = upgradeResponse(res, out);
     if (!socket)
@@ -141,7 +141,12 @@ interface Exchange {
   url: URL;
   started: number;
   requestId: string;
+  /** `x-mesh-stale`'s value when the table is the colo's cached copy. */
+  stale?: string;
 }
+
+/** Says a response was routed by a cached table, and how old (seconds) that table is (SPEC §8). */
+const STALE_HEADER = "x-mesh-stale";
 
 /**
  * Answers a request with the mesh's own error (after `tries`, when origins
@@ -150,7 +155,10 @@ interface Exchange {
 function fail(x: Exchange, err: MeshError, service: string | null = null, tries: TriesOutcome | null = null): Response {
   recordRequest(x.env, x.ctx, outcomeOf(x, err, service, tries));
   const attempts = tries?.attempts ?? 0;
-  return errorResponse(err, x.requestId, attempts > 0 ? { "x-mesh-attempts": String(attempts) } : undefined);
+  const extra: Record<string, string> = {};
+  if (attempts > 0) extra["x-mesh-attempts"] = String(attempts);
+  if (x.stale !== undefined) extra[STALE_HEADER] = x.stale;
+  return errorResponse(err, x.requestId, attempts > 0 || x.stale !== undefined ? extra : undefined);
 }
 
 /**
