@@ -75,6 +75,7 @@ export class RoutingCache {
   #pollStartedAt: number | null = null;
   #lastPollAt = Number.NEGATIVE_INFINITY;
   #savedAt = Number.NEGATIVE_INFINITY;
+  #trailing = false;
   readonly #balancers = new Map<string, { policy: BalancerPolicy; balancer: Balancer }>();
   /** In-flight counts and latency estimates, keyed `service/origin`. */
   readonly load = new LoadStats();
@@ -207,12 +208,27 @@ export class RoutingCache {
     this.#save(waitUntil, cache);
   }
 
-  /** Writes the table the registry just gave or confirmed to the colo's cache, at most every CACHE_SAVE_INTERVAL_MS. */
+  /**
+   * Writes the table the registry just gave or confirmed to the colo's
+   * cache, at most every CACHE_SAVE_INTERVAL_MS; one skipped for that is
+   * written when the interval is up, so the copy is never more than that
+   * behind the last table this isolate got.
+   */
   #save(waitUntil: WaitUntil, cache: TableCache | undefined): void {
-    const now = this.clock();
-    if (cache === undefined || this.#snapshot === null || now - this.#savedAt < CACHE_SAVE_INTERVAL_MS) return;
-    this.#savedAt = now;
-    const table = { snapshot: this.#snapshot, fetchedAt: now };
+    if (cache === undefined || this.#snapshot === null || this.#state?.staleSince != null) return;
+    const wait = this.#savedAt + CACHE_SAVE_INTERVAL_MS - this.clock();
+    if (wait > 0) {
+      if (this.#trailing) return;
+      this.#trailing = true;
+      const later = new Promise((resolve) => setTimeout(resolve, wait)).then(() => {
+        this.#trailing = false;
+        this.#save(waitUntil, cache);
+      });
+      waitUntil(later);
+      return;
+    }
+    this.#savedAt = this.clock();
+    const table = { snapshot: this.#snapshot, fetchedAt: this.#savedAt };
     waitUntil(cache.save(table).catch((err) => console.error("routing table: cache write failed", err)));
   }
 

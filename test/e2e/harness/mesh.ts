@@ -47,6 +47,12 @@ export interface Mesh {
    * take a binding away as a deploy would.
    */
   setServices(services: Record<string, string>): Promise<void>;
+  /**
+   * Restarts the Worker (same port, same storage, the colo cache kept) with
+   * the registry reachable or not (see `RegistryMode`). Every isolate starts
+   * cold, as after a deploy or an eviction.
+   */
+  setRegistry(mode: RegistryMode): Promise<void>;
   /** Disposes Miniflare (workerd exits), closes the edge's connections and deletes the storage. Idempotent. */
   stop(): Promise<void>;
   /** What the Worker logged and Miniflare reported so far (the last 64 KiB), for failure messages. */
@@ -67,6 +73,30 @@ export interface MeshOptions {
    */
   services?: Record<string, string>;
 }
+
+/**
+ * How the Worker's REGISTRY binding behaves: `real` (the Registry Durable
+ * Object), `hang` (an object that never answers, as an unreachable colo
+ * would) or `fail` (every call throws at once). The last two bind REGISTRY
+ * to a test-only Worker's class: nothing in the Worker's code or
+ * wrangler.toml knows of it, so no production setting can turn it on.
+ */
+export type RegistryMode = "real" | "hang" | "fail";
+
+/** The test-only stand-in for an unreachable registry: every method of its object hangs or throws. */
+const DOWN_REGISTRY = "e2e-registry-down";
+const downRegistryScript = (mode: "hang" | "fail") => `
+import { DurableObject } from "cloudflare:workers";
+const down = () => ${mode === "hang" ? "new Promise(() => {})" : 'Promise.reject(new Error("registry unreachable (test)"))'};
+export class Registry extends DurableObject {
+  routingFeed() { return down(); }
+  snapshot() { return down(); }
+  reportEjections() { return down(); }
+  ensureAlarm() { return down(); }
+  metricsState() { return down(); }
+}
+export default { fetch: () => new Response("test-only", { status: 404 }) };
+`;
 
 const OUTPUT_MAX = 64 * 1024;
 
@@ -108,7 +138,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     ...opts.vars,
   };
   const compatibilityDate = worker.compatibilityDate as string;
-  const options = (port: number, services: Record<string, string>) =>
+  const options = (port: number, services: Record<string, string>, registryMode: RegistryMode) =>
     miniflareOptions({
       host: "127.0.0.1",
       port,
@@ -126,7 +156,30 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
             ...(worker.serviceBindings as Record<string, unknown> | undefined),
             ...Object.fromEntries(Object.keys(services).map((b) => [b, boundWorkerName(b)])),
           },
+          ...(registryMode === "real"
+            ? {}
+            : {
+                durableObjects: {
+                  ...(worker.durableObjects as Record<string, unknown>),
+                  REGISTRY: { className: "Registry", scriptName: DOWN_REGISTRY },
+                },
+              }),
         },
+        ...(registryMode === "real"
+          ? []
+          : [
+              {
+                name: DOWN_REGISTRY,
+                modules: true,
+                script: downRegistryScript(registryMode),
+                compatibilityDate,
+                // The real namespace's identity (Miniflare's `<worker>-<class>`), so ids, and so the cache key
+                // that names this mesh's registry, stay what they are in a real outage.
+                durableObjects: {
+                  REGISTRY: { className: "Registry", useSQLite: true, unsafeUniqueKey: `${worker.name}-Registry` },
+                },
+              },
+            ]),
         gatewayWorker(edge, compatibilityDate),
         ...Object.entries(services).map(([b, script]) => ({
           name: boundWorkerName(b),
@@ -137,7 +190,9 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
         ...externalWorkers,
       ],
     });
-  const miniflare = new Miniflare(options(0, opts.services ?? {}));
+  let services = opts.services ?? {};
+  let registryMode: RegistryMode = "real";
+  const miniflare = new Miniflare(options(0, services, registryMode));
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -188,10 +243,18 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   };
 
   const port = Number(new URL(url).port);
-  const setServices = async (services: Record<string, string>): Promise<void> => {
-    await miniflare.setOptions(options(port, services));
+  const restart = async (): Promise<void> => {
+    await miniflare.setOptions(options(port, services, registryMode));
     const now = (await miniflare.ready).origin;
     if (now !== url) throw new Error(`mesh moved from ${url} to ${now} on restart`);
+  };
+  const setServices = (next: Record<string, string>): Promise<void> => {
+    services = next;
+    return restart();
+  };
+  const setRegistry = (mode: RegistryMode): Promise<void> => {
+    registryMode = mode;
+    return restart();
   };
   const expose = (origin: { name: string; port: number }, mapOpts?: MapOptions): string =>
     edge.map(`${origin.name}.origin.test`, origin.port, mapOpts);
@@ -207,6 +270,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     admin,
     scheduled,
     setServices,
+    setRegistry,
     stop,
     output: () => log.text,
   };
