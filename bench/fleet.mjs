@@ -21,8 +21,22 @@ import { cpuSeconds, freePort, machineLoad, waitForHttp } from "./lib/procs.mjs"
 import { ROOT, bundleMesh, startFleetHost, workerdVersion } from "./lib/workerd.mjs";
 
 const PARAMS = {
-  full: { deadlineS: 1800, services: 100, origins: 10_000, isolates: [100, 1000], waves: 3 },
-  smoke: { deadlineS: 90, services: 10, origins: 500, isolates: [20, 100], waves: 1 },
+  full: {
+    deadlineS: 1800,
+    services: 100,
+    origins: 10_000,
+    isolates: [100, 1000],
+    waves: 3,
+    logs: { isolates: [100, 300, 1000], seconds: 10, lines: 100, shards: [1, 8] },
+  },
+  smoke: {
+    deadlineS: 90,
+    services: 10,
+    origins: 500,
+    isolates: [20, 100],
+    waves: 1,
+    logs: { isolates: [50], seconds: 3, lines: 100, shards: [1, 8] },
+  },
 };
 
 const { values } = parseArgs({
@@ -34,6 +48,8 @@ const { values } = parseArgs({
     waves: { type: "string" },
     out: { type: "string" },
     root: { type: "string" },
+    only: { type: "string" },
+    "log-isolates": { type: "string" },
   },
 });
 const mode = values.smoke ? "smoke" : "full";
@@ -41,6 +57,8 @@ const params = { ...PARAMS[mode] };
 if (values.isolates) params.isolates = values.isolates.split(",").map(Number);
 if (values.origins) params.origins = Number(values.origins);
 if (values.waves) params.waves = Number(values.waves);
+if (values["log-isolates"]) params.logs = { ...params.logs, isolates: values["log-isolates"].split(",").map(Number) };
+const parts = new Set((values.only ?? "registry,logs").split(","));
 
 const t0 = performance.now();
 const log = (line) =>
@@ -72,6 +90,23 @@ try {
   const method = values.method ?? (await call("/probe", {})).method;
   results.method = method;
 
+  if (parts.has("logs")) {
+    results.logs = [];
+    for (const shards of params.logs.shards) {
+      for (const isolates of params.logs.isolates) {
+        const c0 = cpu();
+        const run = await call("/logs", { ...params.logs, isolates, shards });
+        run.workerd_cpu_s_per_s = Math.round(((cpu() - c0) / run.seconds) * 100) / 100;
+        results.logs.push(run);
+        log(
+          `logs: ${isolates} isolates → ${shards} object(s): ${run.calls_per_s} calls/s (${run.max_calls_per_s_per_object} on the busiest), ` +
+            `${run.object_ms_per_call} ms each, latency p50 ${run.latency_ms.p50} / p99 ${run.latency_ms.p99} ms, ${run.errors} errors`,
+        );
+      }
+    }
+  }
+  if (!parts.has("registry")) throw new Done();
+
   log(`seeding ${params.services} services with ${params.origins} origins`);
   results.seed = await call("/seed", { services: params.services, origins: params.origins });
   log(`seeded in ${(results.seed.ms / 1000).toFixed(1)} s (version ${results.seed.version})`);
@@ -95,9 +130,13 @@ try {
     }
   }
 } catch (err) {
-  failed = true;
-  process.stderr.write(`bench:fleet: ${err.stack ?? err}\n`);
-  if (host) process.stderr.write(`workerd said:\n${host.output().slice(-4000)}\n`);
+  if (err instanceof Done) {
+    // Only the parts asked for ran.
+  } else {
+    failed = true;
+    process.stderr.write(`bench:fleet: ${err.stack ?? err}\n`);
+    if (host) process.stderr.write(`workerd said:\n${host.output().slice(-4000)}\n`);
+  }
 } finally {
   clearTimeout(deadline);
   await host?.stop();
@@ -116,6 +155,9 @@ if (outDir) {
   log(`wrote ${file}`);
 }
 log(`done in ${results.seconds} s`);
+
+/** Ends the run early, successfully (`--only logs`). */
+class Done extends Error {}
 
 /** One POST with node:http and no timeout of its own (a wave at 1,000 isolates may take minutes; the run's deadline bounds it). */
 function post(url, body) {
@@ -138,15 +180,30 @@ function post(url, body) {
 
 /** The markdown tables of a run. */
 function report(r) {
-  const lines = [
+  const lines = [];
+  if (r.logs) {
+    lines.push(
+      `Request logs (${r.mode}): each isolate hands one batch of ${r.params.logs.lines} lines a second to one log-buffer object; workerd ${r.workerd}`,
+      "",
+      "| isolates | objects | calls/s | busiest object calls/s | object ms per call | isolate latency p50 / p99 ms | errors | workerd CPU s/s |",
+      "| -------- | ------- | ------- | ---------------------- | ------------------ | ---------------------------- | ------ | --------------- |",
+    );
+    for (const l of r.logs)
+      lines.push(
+        `| ${l.isolates} | ${l.shards} | ${l.calls_per_s} | ${l.max_calls_per_s_per_object} | ${l.object_ms_per_call} | ${l.latency_ms.p50} / ${l.latency_ms.p99} | ${l.errors} | ${l.workerd_cpu_s_per_s} |`,
+      );
+    lines.push("");
+  }
+  if (!r.waves) return `${lines.join("\n")}\n`;
+  lines.push(
     `Fleet simulation (${r.mode}), ${r.seed.origins} origins in ${r.params.services} services, registry read: ${r.method}; workerd ${r.workerd}; load ${r.load_start.load1} → ${r.load_end.load1}; ${r.seconds} s`,
     "",
-    "| waiting isolates | bytes per isolate | bytes per change | registry ms per change | workerd CPU ms per change | staleness p50 / max ms |",
-    "| ---------------- | ----------------- | ---------------- | ---------------------- | ------------------------- | ---------------------- |",
-  ];
+    "| waiting isolates | answers (full / delta) | bytes per isolate | bytes per change | registry ms per change | workerd CPU ms per change | staleness p50 / max ms |",
+    "| ---------------- | ---------------------- | ----------------- | ---------------- | ---------------------- | ------------------------- | ---------------------- |",
+  );
   for (const w of r.waves) {
     lines.push(
-      `| ${w.isolates} | ${w.bytes_per_isolate.toLocaleString("en")} | ${w.bytes_total.toLocaleString("en")} | ${w.registry_answer_ms} | ${w.workerd_cpu_ms} | ${w.staleness_ms.p50} / ${w.staleness_ms.max} |`,
+      `| ${w.isolates} | ${w.answers.full} / ${w.answers.delta} | ${w.bytes_per_isolate.toLocaleString("en")} | ${w.bytes_total.toLocaleString("en")} | ${w.registry_answer_ms} | ${w.workerd_cpu_ms} | ${w.staleness_ms.p50} / ${w.staleness_ms.max} |`,
     );
   }
   return `${lines.join("\n")}\n`;

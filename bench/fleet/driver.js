@@ -7,7 +7,8 @@
 //   POST /wave    { isolates, method, quietMs }            that many blocking reads wait at the registry; a write
 //                                                          no router cares about must answer none of them, then
 //                                                          one origin's health flips and every read answers
-//   POST /steady  { isolates, seconds, changesPerS, … }    isolates refresh and log for a while; changes at a rate
+//   POST /logs    { isolates, seconds, lines, shards }     isolates hand request-log batches to the log buffer, as
+//                                                          the recorder does (one call per isolate per second)
 //
 // Every loop is bounded by a count or a deadline.
 
@@ -84,7 +85,7 @@ function sizer() {
     if (answer === null) return { version: null, bytes: 0 };
     if (typeof answer === "string") {
       const version = Number(/"version":(\d+)/.exec(answer)?.[1] ?? -1);
-      return { version, bytes: answer.length };
+      return { version, bytes: answer.length, kind: answer.startsWith('{"kind":"delta"') ? "delta" : "full" };
     }
     if (answer instanceof ArrayBuffer || ArrayBuffer.isView(answer)) return { version: -1, bytes: answer.byteLength };
     let bytes = byVersion.get(answer.version);
@@ -92,7 +93,7 @@ function sizer() {
       bytes = JSON.stringify(answer).length;
       byVersion.set(answer.version, bytes);
     }
-    return { version: answer.version, bytes };
+    return { version: answer.version, bytes, kind: "full" };
   };
 }
 
@@ -168,6 +169,7 @@ async function wave(env, { isolates, method = "snapshot", quietMs = 300, timeout
     answered: ok.length,
     error_count: errors.length,
     errors: errors.map((r) => r.error).slice(0, 3),
+    answers: { full: ok.filter((r) => r.kind === "full").length, delta: ok.filter((r) => r.kind === "delta").length },
     bytes_total: bytes,
     bytes_per_isolate: ok.length ? Math.round(bytes / ok.length) : 0,
     registry_answer_ms: Math.round(stats.answerMs * 10) / 10,
@@ -175,6 +177,86 @@ async function wave(env, { isolates, method = "snapshot", quietMs = 300, timeout
     flip_to_all_answered_ms: done - flipAt,
     wave_ms: done - t0,
     staleness_ms: { p50: quantile(stale, 0.5), p99: quantile(stale, 0.99), max: stale.at(-1) ?? null },
+  };
+}
+
+const logShard = (env, i) => env.LOG_BUFFER.get(env.LOG_BUFFER.idFromName(i === 0 ? "global" : `shard-${i}`));
+
+/** A request-log line of the usual size (about 300 bytes). */
+function logLine(isolate, n) {
+  return JSON.stringify({
+    ts: new Date().toISOString(),
+    request_id: `${isolate.toString(16).padStart(8, "0")}-${n.toString(16).padStart(8, "0")}-fleet-0000-000000000000`,
+    method: "GET",
+    host: "svc-1.fleet.test",
+    path: `/items/${n}`,
+    status: 200,
+    service: "svc-1",
+    origin_id: "o7",
+    attempts: 1,
+    duration_ms: 12,
+    upstream_ms: 10,
+    bytes_out: 512,
+    client_ip: "203.0.113.0",
+    colo: "FRA",
+    country: "DE",
+    error_code: null,
+  });
+}
+
+/**
+ * Request logs from a fleet: every simulated isolate keeps to one shard
+ * (chosen as the data plane does, at random) and hands it one batch of
+ * `lines` lines and its counter deltas a second, for `seconds` seconds, the
+ * isolates spread evenly over each second. Reports calls per second per
+ * object, the objects' time per call and the latency isolates saw.
+ */
+async function logs(env, { isolates, seconds, lines = 100, shards = 1 }) {
+  const latencies = [];
+  const perShard = new Array(shards).fill(0);
+  let errors = 0;
+  const deltas = [
+    ["mesh_requests_total|code=2xx|origin=o7|service=svc-1", lines],
+    ["mesh_request_duration_seconds_count|service=svc-1", lines],
+  ];
+  await env.LOG_BUFFER.get(env.LOG_BUFFER.idFromName("global")).benchStats(true);
+  const t0 = Date.now();
+  const end = t0 + seconds * 1000;
+  const isolate = async (i) => {
+    const shard = Math.floor(Math.random() * shards);
+    await new Promise((r) => setTimeout(r, (i / isolates) * 1000));
+    for (let tick = 0; tick < seconds && Date.now() < end + 1000; tick++) {
+      const batch = Array.from({ length: lines }, (_, n) => logLine(i, tick * lines + n));
+      const started = Date.now();
+      try {
+        await logShard(env, shard).append(batch, deltas, 0);
+        perShard[shard]++;
+      } catch {
+        errors++;
+      }
+      const took = Date.now() - started;
+      latencies.push(took);
+      const next = t0 + (i / isolates) * 1000 + (tick + 1) * 1000;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+  };
+  await Promise.all(Array.from({ length: isolates }, (_, i) => isolate(i)));
+  const wall = (Date.now() - t0) / 1000;
+  const stats = await env.LOG_BUFFER.get(env.LOG_BUFFER.idFromName("global")).benchStats(true);
+  latencies.sort((a, b) => a - b);
+  const calls = perShard.reduce((a, b) => a + b, 0);
+  return {
+    isolates,
+    shards,
+    lines_per_call: lines,
+    seconds: Math.round(wall * 10) / 10,
+    calls,
+    errors,
+    offered_calls_per_s: isolates,
+    calls_per_s: Math.round(calls / wall),
+    max_calls_per_s_per_object: Math.round(Math.max(...perShard) / wall),
+    object_ms_per_call: stats.calls ? Math.round((stats.ms / stats.calls) * 1000) / 1000 : null,
+    latency_ms: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1) ?? null },
   };
 }
 
@@ -196,6 +278,7 @@ export default {
       let out;
       if (url.pathname === "/seed") out = await seed(env, body);
       else if (url.pathname === "/wave") out = await wave(env, body);
+      else if (url.pathname === "/logs") out = await logs(env, body);
       else if (url.pathname === "/ready") out = { ok: true };
       else if (url.pathname === "/probe") out = { method: await newestRead(env) };
       else return new Response("not found", { status: 404 });
