@@ -60,6 +60,9 @@ if (values.waves) params.waves = Number(values.waves);
 if (values["log-isolates"]) params.logs = { ...params.logs, isolates: values["log-isolates"].split(",").map(Number) };
 const parts = new Set((values.only ?? "registry,logs").split(","));
 
+/** Ends the run early, successfully (`--only logs`). */
+class Done extends Error {}
+
 const t0 = performance.now();
 const log = (line) =>
   process.stderr.write(`[fleet ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
@@ -155,9 +158,6 @@ if (outDir) {
   log(`wrote ${file}`);
 }
 log(`done in ${results.seconds} s`);
-
-/** Ends the run early, successfully (`--only logs`). */
-class Done extends Error {}
 
 /** One POST with node:http and no timeout of its own (a wave at 1,000 isolates may take minutes; the run's deadline bounds it). */
 function post(url, body) {

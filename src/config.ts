@@ -12,6 +12,10 @@ export interface OptionalVars {
   MESH_LOG_BUFFER_MAX_BYTES?: string;
   /** Most outbound fetches one alarm or cron run may make (default 45); see {@link subrequestBudget}. */
   MESH_SUBREQUEST_BUDGET?: string;
+  /** How many LogBuffer objects share the request logs (default 8); see src/clients/log-buffer.ts. */
+  MESH_LOG_SHARDS?: string;
+  /** Workers Analytics Engine dataset that also receives the metric counters, when bound (docs/OBSERVABILITY.md). */
+  MESH_ANALYTICS?: AnalyticsEngineDataset;
 }
 
 /** The Worker's environment: generated bindings plus the optional vars. */

@@ -1,4 +1,3 @@
-import { logBuffer } from "../clients/log-buffer";
 import { registry } from "../clients/registry";
 import type { MeshEnv } from "../config";
 import type { BufferStats } from "../model/log-buffer";
@@ -7,6 +6,7 @@ import type { ServiceConfig } from "../model/service";
 import type { OriginState } from "../model/stats";
 import { type CounterDeltas, LATENCY_BUCKETS_S, parseSeriesKey, seriesKey } from "./counters";
 import type { Family, Sample } from "./prometheus";
+import { storedMetrics } from "./log-shards";
 import { flushRecorder } from "./record";
 
 export type { OriginState };
@@ -28,9 +28,9 @@ export interface MeshMetrics {
  */
 export async function collectMetrics(env: MeshEnv): Promise<MeshMetrics> {
   await flushRecorder(env);
-  const [stored, state] = await Promise.all([logBuffer(env).metrics(), registry(env).metricsState()]);
+  const [stored, state] = await Promise.all([storedMetrics(env), registry(env).metricsState()]);
   return {
-    counters: stored.counters as CounterDeltas, // the RPC types widen tuples to arrays
+    counters: stored.counters,
     buffer: stored.buffer,
     registryVersion: state.version,
     services: state.services,
