@@ -50,6 +50,7 @@ const { values } = parseArgs({
     root: { type: "string" },
     only: { type: "string" },
     "log-isolates": { type: "string" },
+    "log-seconds": { type: "string" },
   },
 });
 const mode = values.smoke ? "smoke" : "full";
@@ -57,6 +58,7 @@ const params = { ...PARAMS[mode] };
 if (values.isolates) params.isolates = values.isolates.split(",").map(Number);
 if (values.origins) params.origins = Number(values.origins);
 if (values.waves) params.waves = Number(values.waves);
+if (values["log-seconds"]) params.logs = { ...params.logs, seconds: Number(values["log-seconds"]) };
 if (values["log-isolates"]) params.logs = { ...params.logs, isolates: values["log-isolates"].split(",").map(Number) };
 const parts = new Set((values.only ?? "registry,logs").split(","));
 

@@ -215,6 +215,8 @@ async function logs(env, { isolates, seconds, lines = 100, shards = 1 }) {
   const latencies = [];
   const perShard = new Array(shards).fill(0);
   let errors = 0;
+  let started = 0;
+  let finished = 0;
   const deltas = [
     ["mesh_requests_total|code=2xx|origin=o7|service=svc-1", lines],
     ["mesh_request_duration_seconds_count|service=svc-1", lines],
@@ -227,7 +229,8 @@ async function logs(env, { isolates, seconds, lines = 100, shards = 1 }) {
   const isolate = async (i) => {
     const shard = Math.floor(Math.random() * shards);
     await new Promise((r) => setTimeout(r, (i / isolates) * 1000));
-    for (let tick = 0; tick < seconds && Date.now() < end + 1000; tick++) {
+    started++;
+    for (let tick = 0; tick < seconds && Date.now() < end + 30_000; tick++) {
       const started = Date.now();
       try {
         await logShard(env, shard).append(batch, deltas, 0);
@@ -240,6 +243,7 @@ async function logs(env, { isolates, seconds, lines = 100, shards = 1 }) {
       const next = t0 + (i / isolates) * 1000 + (tick + 1) * 1000;
       await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
     }
+    finished++;
   };
   await Promise.all(Array.from({ length: isolates }, (_, i) => isolate(i)));
   const wall = (Date.now() - t0) / 1000;
@@ -253,6 +257,8 @@ async function logs(env, { isolates, seconds, lines = 100, shards = 1 }) {
     seconds: Math.round(wall * 10) / 10,
     calls,
     errors,
+    isolates_started: started,
+    isolates_finished: finished,
     offered_calls_per_s: isolates,
     calls_per_s: Math.round(calls / wall),
     max_calls_per_s_per_object: Math.round(Math.max(...perShard) / wall),
