@@ -171,7 +171,7 @@ export class Registry extends DurableObject<Env> {
    * moved by then — one call per isolate per wait instead of one per second.
    */
   async snapshot(knownVersion = -1, waitMs = 0): Promise<Snapshot | null> {
-    if (!(await this.movedPast(knownVersion, waitMs))) return null;
+    if (this.store.version() === knownVersion && !(await this.movedPast(knownVersion, waitMs))) return null;
     return {
       version: this.store.version(),
       services: this.listServices(),
@@ -187,7 +187,8 @@ export class Registry extends DurableObject<Env> {
    * with `waitMs`, as `snapshot`.
    */
   async routingFeed(knownVersion = -1, waitMs = 0): Promise<string | null> {
-    if (!(await this.movedPast(knownVersion, waitMs))) return null;
+    // Answered in the same turn when the caller is behind: no await, nothing interleaves with the answer.
+    if (this.store.version() === knownVersion && !(await this.movedPast(knownVersion, waitMs))) return null;
     return this.feed.answer(knownVersion);
   }
 
