@@ -22,6 +22,8 @@ export function sumBufferStats(list: readonly BufferStats[]): BufferStats {
   for (const stats of list) {
     for (const s of stats.sinks) {
       const seen = sinks.get(s.name);
+      // Failures as the shard that tried last saw them (see mergeSink).
+      const newer = seen === undefined || (s.last_attempt_ms ?? 0) > (seen.last_attempt_ms ?? 0);
       sinks.set(
         s.name,
         seen === undefined
@@ -31,7 +33,8 @@ export function sumBufferStats(list: readonly BufferStats[]): BufferStats {
               pending: seen.pending + s.pending,
               shipped: seen.shipped + s.shipped,
               dropped: seen.dropped + s.dropped,
-              failures: Math.max(seen.failures, s.failures),
+              failures: newer ? s.failures : seen.failures,
+              last_attempt_ms: newer ? (s.last_attempt_ms ?? null) : (seen.last_attempt_ms ?? null),
             },
       );
     }
@@ -51,23 +54,27 @@ export function sumBufferStats(list: readonly BufferStats[]): BufferStats {
 const later = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a > b ? a : b);
 
 /**
- * One sink as every shard sees it: counts added up, the worst failure
- * streak, the latest times; its configuration from the first (control) shard.
+ * One sink as every shard sees it: counts added up, the latest times, and
+ * its health (failure streak, last error, next attempt) from the shard that
+ * tried it last — a shard with nothing to ship does not try, so an old
+ * failure it remembers says nothing about the sink now; its configuration
+ * from the first (control) shard.
  */
 export function mergeSink(views: readonly StoredSink[]): StoredSink {
   const first = views[0]!;
-  const status = { ...first.status };
+  const latest = views.reduce((a, b) => ((b.status.last_attempt_at ?? "") > (a.status.last_attempt_at ?? "") ? b : a));
+  const status = {
+    ...first.status,
+    consecutive_failures: latest.status.consecutive_failures,
+    last_error: latest.status.last_error,
+    next_attempt_at: latest.status.next_attempt_at,
+  };
   for (const v of views.slice(1)) {
     status.pending += v.status.pending;
     status.shipped += v.status.shipped;
     status.dropped += v.status.dropped;
-    if (v.status.consecutive_failures > status.consecutive_failures) {
-      status.consecutive_failures = v.status.consecutive_failures;
-      status.last_error = v.status.last_error;
-    }
     status.last_attempt_at = later(status.last_attempt_at, v.status.last_attempt_at);
     status.last_success_at = later(status.last_success_at, v.status.last_success_at);
-    status.next_attempt_at = later(status.next_attempt_at, v.status.next_attempt_at);
   }
   return { name: first.name, config: first.config, status };
 }

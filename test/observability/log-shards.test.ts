@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { allLogShards, isolateLogShard, logShards, shardName } from "../../src/clients/log-buffer";
 import type { MeshEnv } from "../../src/config";
-import { LogSinkInput } from "../../src/model/log-sink";
+import { LogSinkInput, type StoredSink } from "../../src/model/log-sink";
 import { bufferLimits } from "../../src/observability/limits";
 import {
   getSink,
   listSinks,
+  mergeSink,
   putSink,
   recentLogs,
   storedMetrics,
@@ -118,23 +119,68 @@ describe("sharded log buffer", () => {
       ["a", 1],
       ["x", 3],
     ]);
-    const stats = (entries: number, failures: number) => ({
+    const stats = (entries: number, failures: number, at: number) => ({
       entries,
       bytes: entries * 10,
       max_entries: 100,
       max_bytes: 1000,
       evicted: 0,
       isolate_dropped: 1,
-      sinks: [{ name: "s", pending: entries, shipped: 1, dropped: 0, failures }],
+      sinks: [{ name: "s", pending: entries, shipped: 1, dropped: 0, failures, last_attempt_ms: at }],
     });
-    expect(sumBufferStats([stats(2, 0), stats(3, 4)])).toEqual({
+    expect(sumBufferStats([stats(2, 0, 50), stats(3, 4, 10)])).toEqual({
       entries: 5,
       bytes: 50,
       max_entries: 200,
       max_bytes: 2000,
       evicted: 0,
       isolate_dropped: 2,
-      sinks: [{ name: "s", pending: 5, shipped: 2, dropped: 0, failures: 4 }],
+      sinks: [{ name: "s", pending: 5, shipped: 2, dropped: 0, failures: 0, last_attempt_ms: 50 }],
     });
+    expect(sumBufferStats([stats(2, 0, 10), stats(3, 4, 50)]).sinks[0]?.failures).toBe(4);
+  });
+});
+
+describe("a sink over shards", () => {
+  const view = (status: Partial<StoredSink["status"]>): StoredSink => ({
+    name: "s",
+    config: LogSinkInput.parse({ url: "https://s.example.com/in" }),
+    status: {
+      pending: 1,
+      shipped: 2,
+      dropped: 0,
+      consecutive_failures: 0,
+      last_error: null,
+      last_attempt_at: null,
+      last_success_at: null,
+      next_attempt_at: null,
+      ...status,
+    },
+  });
+
+  it("takes its health from the shard that tried it last: an old failure in an idle shard is not today's", () => {
+    const failedEarlier = view({
+      consecutive_failures: 3,
+      last_error: "sink answered HTTP 503",
+      last_attempt_at: "2026-12-01T10:00:00.000Z",
+      next_attempt_at: "2026-12-01T10:05:00.000Z",
+    });
+    const shippedNow = view({
+      last_attempt_at: "2026-12-01T10:09:00.000Z",
+      last_success_at: "2026-12-01T10:09:00.000Z",
+    });
+    expect(mergeSink([failedEarlier, shippedNow]).status).toEqual({
+      pending: 2,
+      shipped: 4,
+      dropped: 0,
+      consecutive_failures: 0,
+      last_error: null,
+      last_attempt_at: "2026-12-01T10:09:00.000Z",
+      last_success_at: "2026-12-01T10:09:00.000Z",
+      next_attempt_at: null,
+    });
+    expect(
+      mergeSink([shippedNow, view({ ...failedEarlier.status, last_attempt_at: "2026-12-01T10:10:00.000Z" })]).status,
+    ).toMatchObject({ consecutive_failures: 3, last_error: "sink answered HTTP 503" });
   });
 });
