@@ -1,6 +1,6 @@
 import { IDENTITY_HEADER, createIdentitySigner } from "../auth/identity";
 import { registry } from "../clients/registry";
-import { type MeshEnv, allowPrivateOrigins } from "../config";
+import type { MeshEnv } from "../config";
 import { MeshError, errorResponse } from "../errors";
 import type { RequestOutcome } from "../model/outcome";
 import { recordRequest } from "../observability/record";
@@ -9,8 +9,7 @@ import { tryInit } from "./attempt";
 import { requestCfOf, type RequestCf } from "./dev-cf";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
-import { budget, passive, routing } from "./isolate";
-import { policed } from "./origin-policy";
+import { budget, passive, routing, routingTable } from "./isolate";
 import { forwardPath, hashKeyOf, mayRetry, planBody, reachesMeshPath } from "./request-plan";
 import type { RoutingState, ServiceRuntime } from "./routing-cache";
 import { explain, pin, steer, stripAffinityCookie, type Steered } from "./steer";
@@ -43,13 +42,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     );
   let state: RoutingState;
   try {
-    state = await routing.get(
-      async (known, waitMs) => {
-        const snapshot = await registry(env).snapshot(known, waitMs);
-        return snapshot && policed(snapshot, allowPrivateOrigins(env));
-      },
-      (p) => ctx.waitUntil(p),
-    );
+    state = await routingTable(env, (p) => ctx.waitUntil(p));
   } catch (err) {
     console.error("no routing table", err);
     return fail(
@@ -57,6 +50,8 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
       new MeshError("ERR_NO_HEALTHY_ORIGIN", "routing table unavailable: the registry could not be reached"),
     );
   }
+  // Routing from the colo's cached table (the registry out of reach): every answer says how old it is.
+  if (state.staleSince !== null) x.stale = String(Math.max(0, Math.floor((Date.now() - state.staleSince) / 1000)));
   const host = hostOf(request.headers, url);
   const route = state.matcher.match(host, url.pathname);
   if (!route) return fail(x, new MeshError("ERR_NO_ROUTE", `no service routes ${host}${url.pathname}`));
@@ -157,6 +152,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     explain(out, steered, tries.originId);
     await pin(out, steered, tries.originId!, config, env, Date.now());
   }
+  if (x.stale !== undefined) out.set(STALE_HEADER, x.stale);
   if (res.status === 101) {
     const socket = upgradeResponse(res, out);
     if (!socket)
@@ -182,7 +178,12 @@ interface Exchange {
   steered: Steered | null;
   /** Who is calling, once known (SPEC §9): a service, or `external`. */
   caller?: string;
+  /** `x-mesh-stale`'s value when the table is the colo's cached copy. */
+  stale?: string;
 }
+
+/** Says a response was routed by a cached table, and how old (seconds) that table is (SPEC §8). */
+const STALE_HEADER = "x-mesh-stale";
 
 /**
  * Answers a request with the mesh's own error (after `tries`, when origins
@@ -197,11 +198,10 @@ function fail(
 ): Response {
   recordRequest(x.env, x.ctx, outcomeOf(x, err, service, tries));
   const attempts = tries?.attempts ?? 0;
-  const res = errorResponse(
-    err,
-    x.requestId,
-    attempts > 0 ? { ...headers, "x-mesh-attempts": String(attempts) } : headers,
-  );
+  const extra: Record<string, string> = { ...headers };
+  if (attempts > 0) extra["x-mesh-attempts"] = String(attempts);
+  if (x.stale !== undefined) extra[STALE_HEADER] = x.stale;
+  const res = errorResponse(err, x.requestId, extra);
   if (x.steered !== null) explain(res.headers, x.steered, null);
   return res;
 }

@@ -22,16 +22,7 @@ function origin(
     service: "s",
     healthy_since_ms: null,
     ejected_until_ms: null,
-    health: {
-      status,
-      since: "",
-      last_check: null,
-      last_check_ms: null,
-      last_error: null,
-      consecutive_successes: 0,
-      consecutive_failures: 0,
-      ejected_until: null,
-    },
+    health: { status, since: "" },
     ...extra,
   };
 }
