@@ -28,8 +28,8 @@ module.exports = {
     {
       name: "pure-layers-stay-pure",
       severity: "error",
-      comment: "Models, balancers, health rules and policy are pure: no I/O layers, no Durable Objects.",
-      from: { path: "^src/(model|balancer|health|policy)/" },
+      comment: "Models, balancers, health, steering and policy rules are pure: no I/O layers, no Durable Objects.",
+      from: { path: "^src/(model|balancer|health|steering|policy)/" },
       to: { path: "^(src/(api|auth|clients|observability|proxy)/|durable-objects/)" },
     },
     {

@@ -8,19 +8,22 @@
 // (how much two identical meshes differ tells the noise). With
 // --stub-log-buffer the first checkout runs once more with its request-log
 // Durable Object stubbed out (bench/count-rpc.js), to show what those writes
-// cost when they share the mesh's thread, as they do on workerd here.
+// cost when they share the mesh's thread, as they do on workerd here. With
+// --rate N it then measures each variant's open-loop latency at N req/s
+// (bench/loadgen.mjs, from each request's due time) in interleaved rounds of
+// --latency-seconds, and prints the p50 and p99 of the pooled requests.
 //
-//   npm run bench:compare -- [--rounds 5] [--seconds 4] [--policy round_robin] [--stub-log-buffer] [DIR …]
+//   npm run bench:compare -- [--rounds 5] [--seconds 4] [--policy round_robin] [--rate 250] [--latency-seconds 6] [--stub-log-buffer] [DIR …]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { configureService } from "./lib/admin.mjs";
 import { mesh, passthrough } from "./lib/contestants.mjs";
-import { runWrk } from "./lib/load.mjs";
+import { runOpenLoop, runWrk } from "./lib/load.mjs";
 import { startStaticOrigin } from "./lib/peers.mjs";
 import { freePort, waitForHttp } from "./lib/procs.mjs";
-import { median } from "./lib/stats.mjs";
+import { median, pool } from "./lib/stats.mjs";
 import { ROOT, bundleMesh } from "./lib/workerd.mjs";
 
 const { values, positionals } = parseArgs({
@@ -30,11 +33,15 @@ const { values, positionals } = parseArgs({
     seconds: { type: "string", default: "4" },
     connections: { type: "string", default: "32" },
     policy: { type: "string", default: "round_robin" },
+    rate: { type: "string", default: "0" },
+    "latency-seconds": { type: "string", default: "6" },
     "stub-log-buffer": { type: "boolean", default: false },
   },
 });
 const rounds = Math.min(20, Number(values.rounds));
 const seconds = Math.min(30, Number(values.seconds));
+const rate = Math.min(2000, Number(values.rate));
+const latencySeconds = Math.min(30, Number(values["latency-seconds"]));
 const roots = positionals.length ? positionals.map((p) => resolve(p)) : [ROOT, ROOT];
 
 const dir = await mkdtemp(join(tmpdir(), "flaremesh-compare-"));
@@ -82,6 +89,16 @@ try {
       );
     }
   }
+  const latency = new Map(variants.map((v) => [v.name, []]));
+  if (rate > 0) {
+    for (let r = 0; r < rounds; r++) {
+      const k = r % variants.length;
+      for (const v of [...variants.slice(k), ...variants.slice(0, k)]) {
+        const run = await runOpenLoop({ url: v.url, host: v.host, rate, durationS: latencySeconds, pids: v.pids });
+        latency.get(v.name).push(run);
+      }
+    }
+  }
   console.log(`median of ${rounds} interleaved wrk rounds of ${seconds} s (-c${values.connections}):`);
   for (const v of variants) {
     const rs = got.get(v.name);
@@ -90,6 +107,14 @@ try {
     console.log(
       `${String(rps).padStart(6)} req/s  ${cpu.toFixed(3)} CPU s/1k req  [${rs.map((x) => x.rps).join(", ")}]  ${v.name}`,
     );
+  }
+  if (rate > 0) {
+    console.log(`open loop at ${rate} req/s, ${rounds} interleaved rounds of ${latencySeconds} s, pooled (ms):`);
+    for (const v of variants) {
+      const p = pool(latency.get(v.name), 1000);
+      const { p50, p90, p99 } = p.latency_ms;
+      console.log(`  p50 ${p50}  p90 ${p90}  p99 ${p99}  errors ${p.error_count}  ${v.name}`);
+    }
   }
 } finally {
   for (const stop of stoppers.reverse()) await stop();

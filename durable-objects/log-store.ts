@@ -199,6 +199,7 @@ export class LogStore {
       shipped: s.shipped,
       dropped: s.dropped,
       failures: s.failures,
+      last_attempt_ms: s.last_attempt_at,
     }));
     return {
       entries,

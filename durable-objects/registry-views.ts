@@ -1,6 +1,7 @@
 import type { Catalog, ServiceHealth } from "../src/model/catalog";
 import { type HealthStatus, STATUSES } from "../src/model/origin";
 import type { RegionHealthMap } from "../src/model/region";
+import type { OriginState } from "../src/model/stats";
 import { toEvent, toOrigin } from "./rows";
 import type { RegistryStore } from "./store";
 
@@ -42,4 +43,22 @@ export function catalogView(store: RegistryStore): Catalog {
     });
   }
   return { version: store.version(), services };
+}
+
+/** Every origin's health as the metrics show it, with what the routing feed leaves out (last check, last error). */
+export function originStatesView(store: RegistryStore): OriginState[] {
+  return store.originRows().map((row) => {
+    const o = toOrigin(row);
+    return {
+      service: row.service,
+      id: o.id,
+      url: o.url,
+      zone: o.zone,
+      weight: o.weight,
+      status: o.health.status,
+      since: o.health.since,
+      last_check_ms: o.health.last_check_ms,
+      last_error: o.health.last_error,
+    };
+  });
 }

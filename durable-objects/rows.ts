@@ -95,12 +95,25 @@ export function toOrigin(row: OriginRow): Origin {
   };
 }
 
-/** An origin row in the data plane's shape. */
+/**
+ * An origin row in the data plane's shape: its routing projection, without
+ * what changes with every check (last check, streaks, last error), so the
+ * projection only changes when the version does.
+ */
 export function toSnapshotOrigin(row: OriginRow): SnapshotOrigin {
   const h = healthOf(row);
   return {
-    ...toOrigin(row),
+    url: row.url,
+    weight: row.weight,
+    zone: row.zone,
+    tags: JSON.parse(row.tags) as string[],
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    enabled: row.enabled === 1,
+    drain: row.drain === 1,
+    ttl_s: row.ttl_s,
     service: row.service,
+    id: row.id,
+    health: { status: row.status as HealthStatus, since: iso(row.status_since)! },
     healthy_since_ms: h.healthy_since,
     ejected_until_ms: h.ejected_until,
   };

@@ -9,10 +9,15 @@ export const MAX_EVENTS = 10_000;
  * interleaving other requests (the Durable Object's input gate).
  */
 export class RegistryStore {
-  /** `onBump` runs after every version bump (still inside the caller's transaction). */
+  /**
+   * `onBump` runs after every version bump (still inside the caller's
+   * transaction); `onWrite` after every write of a service (id null: its
+   * row, or the service with its origins deleted) or origin row.
+   */
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly onBump: () => void = () => {},
+    private readonly onWrite: (service: string, id: string | null) => void = () => {},
   ) {}
 
   private get sql(): SqlStorage {
@@ -53,16 +58,19 @@ export class RegistryStore {
       now,
       now,
     );
+    this.onWrite(name, null);
   }
 
   updateService(name: string, config: string, now: number): void {
     this.sql.exec(`UPDATE services SET config = ?, updated_at = ? WHERE name = ?`, config, now, name);
+    this.onWrite(name, null);
   }
 
   deleteService(name: string): void {
     this.sql.exec(`DELETE FROM region_checks WHERE service = ?`, name);
     this.sql.exec(`DELETE FROM origins WHERE service = ?`, name);
     this.sql.exec(`DELETE FROM services WHERE name = ?`, name);
+    this.onWrite(name, null);
   }
 
   setNextCheck(name: string, at: number | null): void {
@@ -142,6 +150,7 @@ export class RegistryStore {
       row.wake_at,
       row.next_check_at,
     );
+    this.onWrite(row.service, row.id);
   }
 
   /** Origins whose wake time has come. */
@@ -185,7 +194,9 @@ export class RegistryStore {
 
   deleteOrigin(service: string, id: string): boolean {
     this.sql.exec(`DELETE FROM region_checks WHERE service = ? AND origin = ?`, service, id);
-    return this.sql.exec(`DELETE FROM origins WHERE service = ? AND id = ?`, service, id).rowsWritten > 0;
+    const deleted = this.sql.exec(`DELETE FROM origins WHERE service = ? AND id = ?`, service, id).rowsWritten > 0;
+    if (deleted) this.onWrite(service, id);
+    return deleted;
   }
 
   addEvent(at: number, service: string, origin: string, from: string, to: string, reason: string): void {

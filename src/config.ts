@@ -23,6 +23,10 @@ export interface OptionalVars {
   MESH_MAX_SNAPSHOT_BYTES?: string;
   /** `allow` (default) or `deny`: what a caller → service pair no intention matches gets (SPEC §9). */
   MESH_DEFAULT_INTENTION?: string;
+  /** How many LogBuffer objects share the request logs (default 8); see src/clients/log-buffer.ts. */
+  MESH_LOG_SHARDS?: string;
+  /** Workers Analytics Engine dataset that also receives the metric counters, when bound (docs/OBSERVABILITY.md). */
+  MESH_ANALYTICS?: AnalyticsEngineDataset;
 }
 
 /** The Worker's environment: generated bindings plus the optional vars. */

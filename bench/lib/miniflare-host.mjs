@@ -27,6 +27,7 @@ function workers() {
     ];
   }
   const { worker, externalWorkers } = workerOptions(spec.bundle, { vars: spec.vars });
+  if (spec.kind === "fleet") return fleetWorkers(worker, externalWorkers);
   if (!spec.edge) {
     const entry = spec.countRpc ? workerOptions(spec.bundle, { vars: spec.vars, entry: spec.countRpc }).worker : worker;
     return [{ ...entry, unsafeDirectSockets: socket(spec.port) }, ...externalWorkers];
@@ -49,6 +50,29 @@ function workers() {
       name: `${worker.name}-edge`,
       durableObjects: remote,
       cronTriggers: [],
+      unsafeDirectSockets: socket(spec.port),
+    },
+    ...externalWorkers,
+  ];
+}
+
+/** The fleet simulation: the mesh (wrapped by bench/fleet/entry.js) and the driver Worker bound to its objects. */
+function fleetWorkers(worker, externalWorkers) {
+  const mesh = workerOptions(spec.bundle, { vars: spec.vars, entry: spec.entry }).worker;
+  const bound = Object.fromEntries(
+    Object.entries(worker.durableObjects ?? {}).map(([binding, d]) => [
+      binding,
+      { ...(typeof d === "string" ? { className: d } : d), scriptName: worker.name },
+    ]),
+  );
+  return [
+    { ...mesh, cronTriggers: [] },
+    {
+      name: "fleet-driver",
+      modules: [{ type: "ESModule", path: spec.driver }],
+      modulesRoot: dirname(spec.driver),
+      compatibilityDate: spec.compatibilityDate,
+      durableObjects: bound,
       unsafeDirectSockets: socket(spec.port),
     },
     ...externalWorkers,

@@ -84,6 +84,28 @@ export async function startMeshOnWorkerd({
   });
 }
 
+/**
+ * Starts the fleet simulation's workerd: the mesh bundle wrapped by
+ * bench/fleet/entry.js (its real Durable Objects, with counters) and the
+ * driver Worker (bench/fleet/driver.js) on `port`, bound to those objects.
+ */
+export async function startFleetHost({ dir, bundle, port, extraVars = {} }) {
+  await mkdir(join(dir, "do"), { recursive: true });
+  const entry = join(bundle.dir, ".bench-fleet-entry.js");
+  const source = await readFile(join(BENCH, "fleet", "entry.js"), "utf8");
+  await writeFile(entry, source.replaceAll('"./index.js"', JSON.stringify(`./${basename(bundle.main)}`)));
+  return startHost(dir, "fleet", {
+    kind: "fleet",
+    bundle: { dir: bundle.dir, main: bundle.main, root: bundle.root },
+    entry,
+    driver: join(BENCH, "fleet", "driver.js"),
+    compatibilityDate: bundle.compatibilityDate,
+    port,
+    vars: { MESH_ALLOW_PRIVATE_ORIGINS: "true", ...extraVars },
+    persistDir: join(dir, "do"),
+  });
+}
+
 /** Starts the bare passthrough Worker (bench/passthrough.js, or `script`) over `origins` on workerd. */
 export async function startPassthrough({
   dir,

@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-types";
 import { adminAuth, assertRoutesScoped } from "../auth/middleware";
-import { invalidateRoutes } from "../proxy/isolate";
+import { catchUpRoutes } from "../proxy/isolate";
 import { catalogApi } from "./catalog";
 import { identitiesApi } from "./identities";
 import { intentionsApi } from "./intentions";
@@ -17,10 +17,24 @@ import { validationError } from "./validation";
 /** Routes anyone may read, without a scope: the OpenAPI document. */
 const PUBLIC_PATHS = ["/openapi.json"];
 
-// A write through this isolate is visible to its own data plane at once.
+// A write through this isolate is in its own data plane's table before the writer gets the answer; proxied
+// requests keep the current table meanwhile, and concurrent writes share one refresh.
 const invalidateAfterWrites = createMiddleware<AppEnv>(async (c, next) => {
   await next();
-  if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 400) invalidateRoutes();
+  if (c.req.method === "GET" || c.req.method === "HEAD" || c.res.status >= 400) return;
+  const waitUntil = (p: Promise<unknown>) => {
+    try {
+      c.executionCtx.waitUntil(p);
+    } catch {
+      // No execution context (an in-process app.request() in tests): the promise runs on its own.
+    }
+  };
+  try {
+    await catchUpRoutes(c.env, waitUntil);
+  } catch (err) {
+    // The write is stored; the background refresh brings it once the registry answers again.
+    console.error("routing table refresh after a write failed", err);
+  }
 });
 
 /**

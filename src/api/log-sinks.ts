@@ -1,6 +1,5 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
-import { logBuffer } from "../clients/log-buffer";
 import { allowPrivateOrigins } from "../config";
 import { MeshError } from "../errors";
 import { Name } from "../model/common";
@@ -9,6 +8,7 @@ import { FlushResult, LogSink, LogSinkInput, LogSinkWritten, type StoredSink, ch
 import { REDACTED, keepRedacted, redactHeaders } from "../model/redact";
 import { urlWarnings } from "../model/proxied-ports";
 import { withWarnings } from "../model/warnings";
+import { deleteSink, getSink, listSinks, putSink } from "../observability/log-shards";
 import { flushRecorder } from "../observability/record";
 import { flushSink } from "../observability/ship";
 import { guard } from "./guard";
@@ -75,26 +75,26 @@ const missing = (name: string) => new MeshError("ERR_NOT_FOUND", `log sink '${na
 
 /** `/log-sinks` routes. */
 export function logSinksApi(api: OpenAPIHono<AppEnv>): void {
-  api.openapi(list, async (c) => c.json({ sinks: (await logBuffer(c.env).sinks()).map(view) }, 200));
+  api.openapi(list, async (c) => c.json({ sinks: (await listSinks(c.env)).map(view) }, 200));
 
   api.openapi(put, async (c) => {
     const { name } = c.req.valid("param");
     let input = c.req.valid("json");
     if (Object.values(input.headers).includes(REDACTED)) {
       // What GET showed can be written back: a `[redacted]` value keeps the stored one.
-      const stored = await logBuffer(c.env).sink(name);
+      const stored = await getSink(c.env, name);
       input = { ...input, headers: keepRedacted(input.headers, stored?.config.headers, "headers") };
     }
     const allowPrivate = allowPrivateOrigins(c.env);
     const warnings = urlWarnings(checkSinkUrl(input.url, { allowPrivate }), { allowPrivate });
-    const { created, sink } = await logBuffer(c.env).putSink(name, input);
+    const { created, sink } = await putSink(c.env, name, input);
     const body = withWarnings(view(sink), warnings);
     return created ? c.json(body, 201) : c.json(body, 200);
   });
 
   api.openapi(del, async (c) => {
     const { name } = c.req.valid("param");
-    if (!(await logBuffer(c.env).deleteSink(name))) throw missing(name);
+    if (!(await deleteSink(c.env, name))) throw missing(name);
     return c.body(null, 204);
   });
 
@@ -104,7 +104,7 @@ export function logSinksApi(api: OpenAPIHono<AppEnv>): void {
     await flushRecorder(c.env);
     const result = await flushSink(c.env, name);
     if (!result) throw missing(name);
-    const pending = (await logBuffer(c.env).sink(name))?.status.pending ?? 0;
+    const pending = (await getSink(c.env, name))?.status.pending ?? 0;
     return c.json({ ...result, pending }, 200);
   });
 }

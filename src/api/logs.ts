@@ -1,7 +1,7 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
-import { logBuffer } from "../clients/log-buffer";
 import { LogEntry } from "../model/log-entry";
+import { recentLogs } from "../observability/log-shards";
 import { flushRecorder } from "../observability/record";
 import { guard } from "./guard";
 import { errorResponses, jsonResponse } from "./schemas";
@@ -20,6 +20,6 @@ export function logsApi(api: OpenAPIHono<AppEnv>): void {
   api.openapi(tail, async (c) => {
     const { limit } = c.req.valid("query");
     await flushRecorder(c.env);
-    return c.json({ logs: await logBuffer(c.env).recent(limit) }, 200);
+    return c.json({ logs: await recentLogs(c.env, limit) }, 200);
   });
 }

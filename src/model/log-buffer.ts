@@ -17,6 +17,8 @@ export const BufferStats = z.object({
       shipped: z.number().int(),
       dropped: z.number().int(),
       failures: z.number().int(),
+      /** Epoch ms of the last delivery attempt (one shard's; the sum over shards takes the latest shard's failures). */
+      last_attempt_ms: z.number().int().nullable().optional(),
     }),
   ),
 });

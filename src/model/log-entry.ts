@@ -17,6 +17,8 @@ export const LogEntry = z
     status: z.number().int(),
     service: z.string().nullable(),
     origin_id: z.string().nullable(),
+    /** The pool steering chose (`*`: panic over every origin); null when the service does not steer. */
+    pool: z.string().nullable(),
     attempts: z.number().int(),
     duration_ms: z.number(),
     upstream_ms: z.number().nullable(),

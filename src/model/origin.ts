@@ -27,7 +27,10 @@ export const OriginInput = z
         example: "https://users-1.example.com",
       }),
     weight: int(0, 1000).default(1),
-    zone: Zone.default(null),
+    zone: Zone.default(null).openapi({
+      description: "Where the origin runs; it names the origin's pool when the service has `pools` (SPEC §7)",
+      example: "eu",
+    }),
     tags: Tags.default([]),
     metadata: Metadata.default({}),
     enabled: z.boolean().default(true),

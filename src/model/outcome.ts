@@ -8,6 +8,7 @@ export interface RequestOutcome {
   status: number;
   service: string | null;
   origin_id: string | null;
+  pool: string | null; // the pool steering chose ("*": panic); null when the service does not steer
   attempts: number; // tries made (1 = no retry)
   duration_ms: number; // total, as the mesh measured it
   upstream_ms: number | null;

@@ -39,6 +39,9 @@ export const OriginSummary = z.object({
   last_error: z.string().nullable(),
 });
 
+/** An origin's registry state with its service, as `Registry.originStates()` answers for the metrics. */
+export const OriginState = OriginSummary.extend({ service: z.string() });
+
 const OriginStats = z.object({
   ...OriginSummary.shape,
   ...TrafficStats.shape,
@@ -86,4 +89,5 @@ export type Histogram = z.infer<typeof Histogram>;
 export type TrafficStats = z.infer<typeof TrafficStats>;
 export type OriginSummary = z.infer<typeof OriginSummary>;
 export type PoolStats = z.infer<typeof PoolStats>;
+export type OriginState = z.infer<typeof OriginState>;
 export type MeshStats = z.infer<typeof MeshStats>;

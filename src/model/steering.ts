@@ -17,15 +17,28 @@ const Country = z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 co
 
 export const Pool = z
   .object({
-    priority: int(0, 1000).default(1),
-    minimum_origins: int(0, 1000).default(1),
-    countries: z.array(Country).max(250).default([]),
-    continents: z.array(z.enum(CONTINENTS)).max(8).default([]),
+    priority: int(0, 1000).default(1).openapi({ description: "Failover order: lower first, ties by pool name" }),
+    minimum_origins: int(0, 1000).default(1).openapi({
+      description: "Eligible origins (weight > 0) the pool needs to count as healthy; at least 1 is always needed",
+    }),
+    countries: z
+      .array(Country)
+      .max(250)
+      .default([])
+      .openapi({ description: "`geo`: request.cf.country values sent here first" }),
+    continents: z
+      .array(z.enum(CONTINENTS))
+      .max(8)
+      .default([])
+      .openapi({ description: "`geo`: request.cf.continent values sent here when no pool lists the country" }),
     latitude: z.number().min(-90).max(90).nullable().default(null),
     longitude: z.number().min(-180).max(180).nullable().default(null),
   })
   .strict()
-  .openapi("Pool");
+  .openapi("Pool", {
+    description:
+      "A group of the service's origins: those whose `zone` is the pool's name. Coordinates (degrees) are needed for `proximity`.",
+  });
 
 export const Pools = z
   .record(PoolName, Pool)
@@ -37,8 +50,20 @@ export type SteeringPolicy = (typeof STEERING_POLICIES)[number];
 
 export const Steering = z
   .object({
-    policy: z.enum(STEERING_POLICIES).default("off"),
-    fallback_pool: PoolName.nullable().default(null),
+    policy: z
+      .enum(STEERING_POLICIES)
+      .default("off")
+      .openapi({
+        description:
+          "`off`: all origins; `failover`: the healthy pool with the lowest priority; `geo`: the pool listing the " +
+          "request's country, else continent, else failover order; `proximity`: the nearest healthy pool; " +
+          "`random`: weighted by pool size. An unhealthy choice falls to the next pool in failover order, then " +
+          "`fallback_pool`, then panic over all origins. Responses say the choice: `x-mesh-pool` and " +
+          '`server-timing: steer;desc="geo DE→eu"`.',
+      }),
+    fallback_pool: PoolName.nullable()
+      .default(null)
+      .openapi({ description: "Last resort when no pool is healthy, taken if it has any eligible origin" }),
   })
   .strict()
   .openapi("Steering");
@@ -47,8 +72,19 @@ export const AFFINITY_TYPES = ["none", "cookie", "header", "ip_cookie"] as const
 
 export const SessionAffinity = z
   .object({
-    type: z.enum(AFFINITY_TYPES).default("none"),
-    ttl_s: int(1, 7 * 86_400).default(82_800),
+    type: z
+      .enum(AFFINITY_TYPES)
+      .default("none")
+      .openapi({
+        description:
+          "`cookie`: the first answer sets a signed `__flaremesh` cookie (HttpOnly, Secure, SameSite=Lax) that keeps " +
+          "the client on that origin while it is eligible; `header`: the named header's value is consistent-hashed; " +
+          "`ip_cookie`: the client address is hashed for the first pick, then the cookie. A forged or stale cookie is " +
+          "ignored; the cookie is never forwarded to origins.",
+      }),
+    ttl_s: int(1, 7 * 86_400)
+      .default(82_800)
+      .openapi({ description: "Lifetime of a pin (the cookie's Max-Age), in seconds" }),
     header: z
       .string()
       .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, "must be a header name")

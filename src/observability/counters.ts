@@ -133,6 +133,8 @@ interface OriginSeries {
   duration: HistogramSeries;
   upstream: HistogramSeries;
   retries: SeriesKey | undefined;
+  /** The same origin's series with a `pool` label, by pool, for requests steering sent there. */
+  pools: Map<string, OriginSeries> | undefined;
 }
 
 /** Origins whose series are kept (≈4 KB each once drained); past it the cache starts over, as origins come and go. */
@@ -140,31 +142,41 @@ const ORIGIN_SERIES_MAX = 256;
 const originSeries = new Map<string, Map<string, OriginSeries>>();
 let originSeriesCount = 0;
 
-function seriesOf(service: string, origin: string): OriginSeries {
-  const known = originSeries.get(service)?.get(origin);
-  if (known) return known;
-  if (originSeriesCount >= ORIGIN_SERIES_MAX) {
-    originSeries.clear();
-    originSeriesCount = 0;
-  }
-  const where = { service, origin };
-  const series: OriginSeries = {
+function newSeries(where: Labels): OriginSeries {
+  originSeriesCount++;
+  return {
     where,
     requests: [],
     duration: new HistogramSeries("mesh_request_duration_seconds", where),
     upstream: new HistogramSeries("mesh_upstream_duration_seconds", where),
     retries: undefined,
+    pools: undefined,
   };
-  let byOrigin = originSeries.get(service);
-  if (!byOrigin) originSeries.set(service, (byOrigin = new Map()));
-  byOrigin.set(origin, series);
-  originSeriesCount++;
-  return series;
+}
+
+// An unsteered request's series have no `pool` label, as before steering existed. A steered one's
+// `pool` is the origin's zone or `*` (panic), so it at most doubles an origin's series.
+function seriesOf(service: string, origin: string, pool: string | null): OriginSeries {
+  let series = originSeries.get(service)?.get(origin);
+  if (!series) {
+    if (originSeriesCount >= ORIGIN_SERIES_MAX) {
+      originSeries.clear();
+      originSeriesCount = 0;
+    }
+    series = newSeries({ service, origin });
+    let byOrigin = originSeries.get(service);
+    if (!byOrigin) originSeries.set(service, (byOrigin = new Map()));
+    byOrigin.set(origin, series);
+  }
+  if (pool === null) return series;
+  let pooled = series.pools?.get(pool);
+  if (!pooled) (series.pools ??= new Map()).set(pool, (pooled = newSeries({ service, origin, pool })));
+  return pooled;
 }
 
 /** Adds what one proxied request contributes to the metrics. */
 export function countOutcome(counters: Counters, o: RequestOutcome): void {
-  const s = seriesOf(o.service ?? "", o.origin_id ?? "");
+  const s = seriesOf(o.service ?? "", o.origin_id ?? "", o.pool);
   const c = statusClassIndex(o.status);
   counters.addTo((s.requests[c] ??= seriesKey("mesh_requests_total", { ...s.where, code: STATUS_CLASSES[c]! })));
   counters.observe(s.duration, o.duration_ms / 1000);

@@ -1,3 +1,4 @@
+import { logShards } from "../clients/log-buffer";
 import type { MeshEnv } from "../config";
 
 /** Default of `MESH_LOG_BUFFER_MAX`: most entries held for shipping. */
@@ -15,16 +16,19 @@ export interface BufferLimits {
 }
 
 /**
- * The log buffer's bounds from `MESH_LOG_BUFFER_MAX` and
- * `MESH_LOG_BUFFER_MAX_BYTES`; unset or invalid values mean the defaults.
- * @example bufferLimits({ MESH_LOG_BUFFER_MAX: "5000" }).maxEntries // 5000
+ * One log-buffer shard's bounds: `MESH_LOG_BUFFER_MAX` and
+ * `MESH_LOG_BUFFER_MAX_BYTES` are for the whole mesh, so each of the
+ * `MESH_LOG_SHARDS` shards holds its share; unset or invalid values mean
+ * the defaults.
+ * @example bufferLimits({ MESH_LOG_BUFFER_MAX: "5000", MESH_LOG_SHARDS: "1" }).maxEntries // 5000
  */
 export function bufferLimits(
-  env: Partial<Pick<MeshEnv, "MESH_LOG_BUFFER_MAX" | "MESH_LOG_BUFFER_MAX_BYTES">>,
+  env: Partial<Pick<MeshEnv, "MESH_LOG_BUFFER_MAX" | "MESH_LOG_BUFFER_MAX_BYTES" | "MESH_LOG_SHARDS">>,
 ): BufferLimits {
+  const shards = logShards(env);
   return {
-    maxEntries: positiveInt(env.MESH_LOG_BUFFER_MAX) ?? DEFAULT_MAX_ENTRIES,
-    maxBytes: positiveInt(env.MESH_LOG_BUFFER_MAX_BYTES) ?? DEFAULT_MAX_BYTES,
+    maxEntries: Math.ceil((positiveInt(env.MESH_LOG_BUFFER_MAX) ?? DEFAULT_MAX_ENTRIES) / shards),
+    maxBytes: Math.ceil((positiveInt(env.MESH_LOG_BUFFER_MAX_BYTES) ?? DEFAULT_MAX_BYTES) / shards),
     tailKeep: TAIL_KEEP,
   };
 }

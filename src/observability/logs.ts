@@ -57,6 +57,7 @@ function logEntry(o: RequestOutcome, clientIp: string | null): LogEntry {
     status: o.status,
     service: o.service,
     origin_id: o.origin_id,
+    pool: o.pool,
     attempts: o.attempts,
     duration_ms: round(o.duration_ms),
     upstream_ms: o.upstream_ms === null ? null : round(o.upstream_ms),

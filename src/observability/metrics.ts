@@ -1,18 +1,15 @@
-import { logBuffer } from "../clients/log-buffer";
 import { registry } from "../clients/registry";
 import type { MeshEnv } from "../config";
 import type { BufferStats } from "../model/log-buffer";
 import { STATUSES } from "../model/origin";
 import type { ServiceConfig } from "../model/service";
-import type { OriginSummary } from "../model/stats";
+import type { OriginState } from "../model/stats";
 import { type CounterDeltas, LATENCY_BUCKETS_S, parseSeriesKey, seriesKey } from "./counters";
 import type { Family, Sample } from "./prometheus";
+import { storedMetrics } from "./log-shards";
 import { flushRecorder } from "./record";
 
-/** An origin's registry state, as the metrics need it. */
-export interface OriginState extends OriginSummary {
-  service: string;
-}
+export type { OriginState };
 
 /** Everything the metrics are computed from: stored counters, log-buffer totals, registry state. */
 export interface MeshMetrics {
@@ -31,23 +28,13 @@ export interface MeshMetrics {
  */
 export async function collectMetrics(env: MeshEnv): Promise<MeshMetrics> {
   await flushRecorder(env);
-  const [stored, snapshot] = await Promise.all([logBuffer(env).metrics(), registry(env).snapshot()]);
+  const [stored, state] = await Promise.all([storedMetrics(env), registry(env).metricsState()]);
   return {
-    counters: stored.counters as CounterDeltas, // the RPC types widen tuples to arrays
+    counters: stored.counters,
     buffer: stored.buffer,
-    registryVersion: snapshot?.version ?? 0,
-    services: snapshot?.services ?? [],
-    origins: (snapshot?.origins ?? []).map((o) => ({
-      service: o.service,
-      id: o.id,
-      url: o.url,
-      zone: o.zone,
-      weight: o.weight,
-      status: o.health.status,
-      since: o.health.since,
-      last_check_ms: o.health.last_check_ms,
-      last_error: o.health.last_error,
-    })),
+    registryVersion: state.version,
+    services: state.services,
+    origins: state.origins,
   };
 }
 

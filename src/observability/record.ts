@@ -1,6 +1,7 @@
-import { logBuffer } from "../clients/log-buffer";
+import { isolateLogShard } from "../clients/log-buffer";
 import type { MeshEnv } from "../config";
 import type { RequestOutcome } from "../model/outcome";
+import { writeAnalytics } from "./analytics";
 import { clientIpMode, logHashSecret } from "./client-ip";
 import { Counters, countOutcome } from "./counters";
 import { type PendingLine, finishLine, toLogLine } from "./logs";
@@ -29,7 +30,8 @@ let registryCallsSent = 0;
  * Records one proxied request: buffers its log line and metric deltas in
  * isolate memory and hands a batch to the LogBuffer Durable Object with
  * `ctx.waitUntil` (one write per batch: at 100 entries, or 1 s after the
- * first) — never one write per request.
+ * first) — never one write per request. Each isolate keeps to one shard of
+ * the buffer (src/clients/log-buffer.ts), so no one object takes the fleet's appends.
  * @example recordRequest(env, ctx, { ts: start, request_id: id, method: "GET", … })
  */
 export function recordRequest(env: MeshEnv, ctx: ExecutionContext, outcome: RequestOutcome): void {
@@ -71,7 +73,9 @@ export async function flushRecorder(env: MeshEnv): Promise<void> {
   if (batch.length === 0 && deltas.length === 0 && dropped === 0) return;
   try {
     const lines = await finishLines(batch, logHashSecret(env));
-    await logBuffer(env).append(lines, deltas, dropped);
+    await isolateLogShard(env).append(lines, deltas, dropped);
+    // Only once stored: a failed flush keeps its deltas for the next one, which would count them twice here.
+    writeAnalytics(env.MESH_ANALYTICS, deltas);
   } catch (err) {
     console.error("request log flush failed; keeping the batch for the next flush", err);
     retryAfter = Date.now() + FLUSH_DELAY_MS;

@@ -1,4 +1,4 @@
-import { logBuffer } from "../clients/log-buffer";
+import { allLogShards } from "../clients/log-buffer";
 import { type MeshEnv, allowPrivateOrigins, subrequestBudget } from "../config";
 import { type ShipResult, type StoredSink, checkSinkUrl } from "../model/log-sink";
 import { encodeBatch } from "./sinks/index";
@@ -25,43 +25,81 @@ interface Allowance {
   left: number;
 }
 
+type Shard = ReturnType<typeof allLogShards>[number];
+
+/** Where the next run starts among the shards, so that a run out of budget does not always leave the same ones. */
+let firstShard = 0;
+
 /**
- * Ships pending request logs to every sink that is not backing off, all
- * sinks in parallel, each with its own cursor: a failing sink records its
- * failure and backs off without holding the others back. At-least-once: a
- * batch is acknowledged only after a 2xx, so a crash between the two ships
- * it again. The run sends at most MESH_SUBREQUEST_BUDGET batches in all
- * (every outbound fetch of the cron run is one of them): what is left waits
- * for the next run, pending, without counting as a failure.
+ * Ships pending request logs of every shard of the log buffer to every sink
+ * that is not backing off there, each shard in turn and its sinks in
+ * parallel, each sink with its own cursor in each shard: a failing sink
+ * records its failure and backs off without holding the others back (and
+ * is not tried again in this run's other shards: they back off too).
+ * At-least-once: a batch is acknowledged only after a 2xx, so a crash
+ * between the two ships it again. The run sends at most
+ * MESH_SUBREQUEST_BUDGET batches in all (every outbound fetch of the cron
+ * run is one of them): what is left waits for the next run, pending,
+ * without counting as a failure.
  * @example ctx.waitUntil(shipLogs(env))
  */
 export async function shipLogs(env: MeshEnv, opts: ShipOptions = {}): Promise<ShipResult[]> {
-  const sinks = await logBuffer(env).dueSinks();
   const deadline = Date.now() + (opts.budgetMs ?? RUN_BUDGET_MS);
   const allowance = { left: opts.subrequests ?? subrequestBudget(env) };
-  return Promise.all(sinks.map((sink) => shipSink(env, sink, deadline, opts.fetcher ?? fetch, allowance)));
+  const shards = allLogShards(env);
+  const start = firstShard++ % shards.length;
+  const results = new Map<string, ShipResult>();
+  for (let k = 0; k < shards.length; k++) {
+    const shard = shards[(start + k) % shards.length]!;
+    const sinks = await shard.dueSinks();
+    const done = await Promise.all(
+      sinks.map((sink) => {
+        const failed = results.get(sink.name)?.error;
+        if (failed) return shard.fail(sink.name, failed).then(() => null);
+        return shipSink(env, shard, sink, deadline, opts.fetcher ?? fetch, allowance);
+      }),
+    );
+    for (const r of done) if (r !== null) results.set(r.sink, merge(results.get(r.sink), r));
+  }
+  return [...results.values()];
 }
 
 /**
- * Ships one sink now, back-off or not (`POST /log-sinks/{name}/flush`);
- * null if there is no such sink.
+ * Ships one sink now from every shard, back-off or not (`POST
+ * /log-sinks/{name}/flush`); null if there is no such sink.
  * @example const result = await flushSink(env, "loki")
  */
 export async function flushSink(env: MeshEnv, name: string, opts: ShipOptions = {}): Promise<ShipResult | null> {
-  const sink = await logBuffer(env).sink(name);
-  if (!sink) return null;
+  const shards = allLogShards(env);
+  const deadline = Date.now() + (opts.budgetMs ?? RUN_BUDGET_MS);
   const allowance = { left: opts.subrequests ?? subrequestBudget(env) };
-  return shipSink(env, sink, Date.now() + (opts.budgetMs ?? RUN_BUDGET_MS), opts.fetcher ?? fetch, allowance);
+  let result: ShipResult | undefined;
+  for (const [i, shard] of shards.entries()) {
+    const sink = await shard.sink(name);
+    if (!sink) {
+      if (i === 0) return null;
+      continue;
+    }
+    result = merge(result, await shipSink(env, shard, sink, deadline, opts.fetcher ?? fetch, allowance));
+    if (result.error !== null) break;
+  }
+  return result ?? null;
+}
+
+/** One sink's results over several shards. */
+function merge(a: ShipResult | undefined, b: ShipResult): ShipResult {
+  if (a === undefined) return b;
+  return { sink: a.sink, shipped: a.shipped + b.shipped, batches: a.batches + b.batches, error: a.error ?? b.error };
 }
 
 async function shipSink(
   env: MeshEnv,
+  buffer: Shard,
   sink: StoredSink,
   deadline: number,
   fetcher: typeof fetch,
   allowance: Allowance,
 ): Promise<ShipResult> {
-  const buffer = logBuffer(env);
   const result: ShipResult = { sink: sink.name, shipped: 0, batches: 0, error: null };
   while (result.batches < MAX_BATCHES_PER_RUN && Date.now() < deadline && allowance.left > 0) {
     const batch = await buffer.read(sink.name, sink.config.batch_max, MAX_BATCH_BYTES);

@@ -17,17 +17,17 @@ export interface Admission {
  * `service`: its caller (service token, else mapped client certificate,
  * else `external`), then the intentions (403), then the service's rate
  * limit (429 with `retry-after`). No registry call.
- * @example const { caller, refused } = await admit(request, url, state, "users", env, Date.now())
+ * @example const { caller, refused } = await admit(request, cf, url, state, "users", env, Date.now())
  */
 export async function admit(
   request: Request,
+  cf: { tlsClientAuth?: ClientCert } | undefined,
   url: URL,
   state: RoutingState,
   service: string,
   env: MeshEnv,
   now: number,
 ): Promise<Admission> {
-  const cf = request.cf as { tlsClientAuth?: ClientCert } | undefined;
   const caller = await callerOf(request.headers, cf?.tlsClientAuth, state.certs, env, now);
   const denied = forbidden(state.intentions, caller, service, request.method, url.pathname, env);
   if (denied) return { caller, refused: { error: denied, headers: {} } };

@@ -7,7 +7,9 @@ import type { ServiceRuntime } from "./routing-cache";
 
 /** The origins a request may go to, as balancer endpoints (id = `service/origin`). */
 export interface EligibleSet {
-  endpoints: Endpoint[];
+  endpoints: readonly Endpoint[];
+  /** The endpoints eligible on their own merits: `endpoints` itself, except in panic (what steering counts). */
+  healthy: readonly Endpoint[];
   origins: Map<string, SnapshotOrigin>;
   /** True when too few origins are healthy and traffic goes to all of them (Envoy's panic mode). */
   panic: boolean;
@@ -38,6 +40,8 @@ interface Memo {
   keys: string[];
   /** Indexes into `origins` of the set's endpoints, in order. */
   chosen: number[];
+  /** Indexes into `origins` of the healthy ones among them. */
+  healthy: number[];
   set: EligibleSet;
 }
 
@@ -135,13 +139,34 @@ function compute(
   }
   const total = candidates.length;
   let set: EligibleSet;
-  if (same && !changed && prev.set.panic === panic && prev.set.ejected === ejected && prev.set.total === total) {
+  const sameHealth = !panic || (same && sameList(prev.healthy, healthy));
+  if (
+    same &&
+    !changed &&
+    sameHealth &&
+    prev.set.panic === panic &&
+    prev.set.ejected === ejected &&
+    prev.set.total === total
+  ) {
     set = prev.set;
   } else {
     const byKey = same ? prev.set.origins : new Map(chosen.map((i) => [keys[i]!, origins[i]!]));
-    set = { endpoints: changed ? endpoints : prev!.set.endpoints, origins: byKey, panic, ejected, total };
+    const final = changed ? endpoints : prev!.set.endpoints;
+    const fine = panic ? healthyOf(final, chosen, healthy) : final;
+    set = { endpoints: final, healthy: fine, origins: byKey, panic, ejected, total };
   }
-  return { origins, config, generation, at: now, validUntil, local, recheckAt: now + RECHECK_MS, keys, chosen, set };
+  const recheckAt = now + RECHECK_MS;
+  return { origins, config, generation, at: now, validUntil, local, recheckAt, keys, chosen, healthy, set };
+}
+
+/** The endpoints (at `chosen` positions) whose origin index is in `healthy`. */
+function healthyOf(
+  endpoints: readonly Endpoint[],
+  chosen: readonly number[],
+  healthy: readonly number[],
+): readonly Endpoint[] {
+  const keep = new Set(healthy);
+  return endpoints.filter((_, j) => keep.has(chosen[j]!));
 }
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {

@@ -1,17 +1,18 @@
 import { IDENTITY_HEADER, createIdentitySigner } from "../auth/identity";
 import { registry } from "../clients/registry";
-import { type MeshEnv, allowPrivateOrigins } from "../config";
+import type { MeshEnv } from "../config";
 import { MeshError, errorResponse } from "../errors";
 import type { RequestOutcome } from "../model/outcome";
 import { recordRequest } from "../observability/record";
 import { admit } from "./admission";
 import { tryInit } from "./attempt";
+import { requestCfOf, type RequestCf } from "./dev-cf";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
-import { budget, passive, routing } from "./isolate";
-import { policed } from "./origin-policy";
+import { budget, passive, routing, routingTable } from "./isolate";
 import { forwardPath, hashKeyOf, mayRetry, planBody, reachesMeshPath } from "./request-plan";
 import type { RoutingState, ServiceRuntime } from "./routing-cache";
+import { explain, pin, steer, stripAffinityCookie, type Steered } from "./steer";
 import { runTries, type TriesOutcome, type TryDeps } from "./tries";
 import { isWebSocketUpgrade, upgradeResponse, upgradeRetryOn } from "./websocket";
 
@@ -29,7 +30,10 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const started = Date.now();
   const url = new URL(request.url);
   const requestId = requestIdOf(request.headers);
-  const x: Exchange = { env, ctx, request, url, started, requestId };
+  const cf = requestCfOf(request, env);
+  const x: Exchange = { env, ctx, request, url, started, requestId, cf: undefined, steered: null };
+  if (cf instanceof MeshError) return fail(x, cf);
+  x.cf = cf;
   const hops = hopsOf(request.headers);
   if (hops >= MAX_HOPS)
     return fail(
@@ -38,13 +42,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     );
   let state: RoutingState;
   try {
-    state = await routing.get(
-      async (known, waitMs) => {
-        const snapshot = await registry(env).snapshot(known, waitMs);
-        return snapshot && policed(snapshot, allowPrivateOrigins(env));
-      },
-      (p) => ctx.waitUntil(p),
-    );
+    state = await routingTable(env, (p) => ctx.waitUntil(p));
   } catch (err) {
     console.error("no routing table", err);
     return fail(
@@ -52,11 +50,13 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
       new MeshError("ERR_NO_HEALTHY_ORIGIN", "routing table unavailable: the registry could not be reached"),
     );
   }
+  // Routing from the colo's cached table (the registry out of reach): every answer says how old it is.
+  if (state.staleSince !== null) x.stale = String(Math.max(0, Math.floor((Date.now() - state.staleSince) / 1000)));
   const host = hostOf(request.headers, url);
   const route = state.matcher.match(host, url.pathname);
   if (!route) return fail(x, new MeshError("ERR_NO_ROUTE", `no service routes ${host}${url.pathname}`));
 
-  const admission = await admit(request, url, state, route.service, env, started);
+  const admission = await admit(request, cf, url, state, route.service, env, started);
   x.caller = admission.caller;
   if (admission.refused) return fail(x, admission.refused.error, route.service, null, admission.refused.headers);
   const chosen = withFallback(state, state.services.get(route.service)!, started);
@@ -68,6 +68,11 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
 
   const { config } = service;
   const clientIp = clientIpOf(request.headers);
+  // Pools, steering and affinity (SPEC §7); a service that uses none of them skips all of it.
+  const rt = service.steer ?? null;
+  const steered =
+    rt === null ? null : await steer(service, rt, chosen.set, request, cf, clientIp, env, started, Math.random);
+  x.steered = steered;
   const wantRetries = config.retries.attempts > 0 && mayRetry(request);
   const planned = await planBody(request, wantRetries);
   const maxTries = 1 + (wantRetries && planned.replayable ? config.retries.attempts : 0);
@@ -79,6 +84,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     hops,
   });
   headers.delete("x-mesh-retry");
+  if (rt !== null) stripAffinityCookie(headers);
   const upgrade = isWebSocketUpgrade(request);
   // Hop-by-hop, so removed above; a WebSocket upgrade is the one exchange that needs it (SPEC §4, §6).
   if (upgrade) headers.set("upgrade", "websocket");
@@ -105,7 +111,9 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const tries = await runTries(
     {
       service,
-      set: chosen.set,
+      set: steered?.set ?? chosen.set,
+      balancer: steered?.balancer ?? service.balancer,
+      first: steered?.first ?? null,
       hashKey,
       init,
       path,
@@ -140,6 +148,11 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const res = last.response;
   const meshMs = Math.max(0, Date.now() - started - tries.upstreamMs);
   const out = downstreamHeaders(res.headers, tries.originId!, tries.attempts, meshMs, tries.upstreamMs, requestId);
+  if (steered !== null) {
+    explain(out, steered, tries.originId);
+    await pin(out, steered, tries.originId!, config, env, Date.now());
+  }
+  if (x.stale !== undefined) out.set(STALE_HEADER, x.stale);
   if (res.status === 101) {
     const socket = upgradeResponse(res, out);
     if (!socket)
@@ -159,9 +172,18 @@ interface Exchange {
   url: URL;
   started: number;
   requestId: string;
+  /** `request.cf`, or what `x-mesh-dev-cf` stands in for it with (local development). */
+  cf: RequestCf | undefined;
+  /** What steering decided, once it has. */
+  steered: Steered | null;
   /** Who is calling, once known (SPEC §9): a service, or `external`. */
   caller?: string;
+  /** `x-mesh-stale`'s value when the table is the colo's cached copy. */
+  stale?: string;
 }
+
+/** Says a response was routed by a cached table, and how old (seconds) that table is (SPEC §8). */
+const STALE_HEADER = "x-mesh-stale";
 
 /**
  * Answers a request with the mesh's own error (after `tries`, when origins
@@ -176,7 +198,12 @@ function fail(
 ): Response {
   recordRequest(x.env, x.ctx, outcomeOf(x, err, service, tries));
   const attempts = tries?.attempts ?? 0;
-  return errorResponse(err, x.requestId, attempts > 0 ? { ...headers, "x-mesh-attempts": String(attempts) } : headers);
+  const extra: Record<string, string> = { ...headers };
+  if (attempts > 0) extra["x-mesh-attempts"] = String(attempts);
+  if (x.stale !== undefined) extra[STALE_HEADER] = x.stale;
+  const res = errorResponse(err, x.requestId, extra);
+  if (x.steered !== null) explain(res.headers, x.steered, null);
+  return res;
 }
 
 /**
@@ -185,12 +212,11 @@ function fail(
  * so that no copy of it waits on the origin.
  */
 function outcomeOf(
-  { request, url, started, requestId, caller }: Exchange,
+  { request, url, started, requestId, cf, steered, caller }: Exchange,
   answer: Response | MeshError,
   service: string | null,
   tries: TriesOutcome | null,
 ): RequestOutcome {
-  const cf = request.cf as { colo?: string; country?: string } | undefined;
   const upstream = answer instanceof MeshError ? null : answer;
   const length = upstream?.headers.get("content-length") ?? null;
   return {
@@ -202,6 +228,7 @@ function outcomeOf(
     status: answer.status,
     service,
     origin_id: tries?.originId ?? null,
+    pool: steered?.pool ?? null,
     attempts: tries?.attempts ?? 0,
     duration_ms: Date.now() - started,
     upstream_ms: upstream && tries ? tries.upstreamMs : null,

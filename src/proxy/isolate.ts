@@ -1,5 +1,9 @@
+import { type MeshEnv, allowPrivateOrigins } from "../config";
+import { registrySource } from "./feed-source";
 import { RetryBudget } from "./retry-budget";
-import { RoutingCache } from "./routing-cache";
+import { policed } from "./origin-policy";
+import { RoutingCache, type RoutingState, type SnapshotSource } from "./routing-cache";
+import { type TableCache, tableCache } from "./table-cache";
 
 // Per-isolate data-plane state: lives as long as the isolate and is shared by its requests. It is
 // apart from the forwarder so that the admin API can invalidate the table without loading the proxy.
@@ -12,7 +16,52 @@ export const passive = routing.passive;
 export const budget = new RetryBudget();
 
 /**
- * Makes this isolate's next request wait for a fresh routing table (after an admin write).
+ * This isolate's routing table for a proxied request: from memory, refreshed
+ * in the background from the registry's routing feed; a cold isolate waits
+ * for the registry at most a second before it routes from the colo's cached copy.
+ * @example const state = await routingTable(env, (p) => ctx.waitUntil(p))
+ */
+export function routingTable(env: MeshEnv, waitUntil: (p: Promise<unknown>) => void): Promise<RoutingState> {
+  return routing.get(policedSource(env), waitUntil, policedCache(env));
+}
+
+/**
+ * The registry's tables with the origin policy applied (src/proxy/origin-policy.ts): the registry marks
+ * refused origins itself when it starts, this holds for a table older than that, or the colo's copy.
+ */
+function policedSource(env: MeshEnv): SnapshotSource {
+  const source = registrySource(env);
+  const allow = allowPrivateOrigins(env);
+  return async (known, waitMs, base) => {
+    const snapshot = await source(known, waitMs, base);
+    return snapshot && policed(snapshot, allow);
+  };
+}
+
+function policedCache(env: MeshEnv): TableCache {
+  const cache = tableCache(env);
+  const allow = allowPrivateOrigins(env);
+  return {
+    load: async () => {
+      const table = await cache.load();
+      return table && { ...table, snapshot: policed(table.snapshot, allow) };
+    },
+    save: (table) => cache.save(table),
+  };
+}
+
+/**
+ * After an admin write through this isolate: resolves once its table
+ * includes the write, so the writer reads its own write; proxied requests
+ * keep the current table meanwhile, and a burst of writes shares one refresh.
+ * @example await catchUpRoutes(c.env, (p) => c.executionCtx.waitUntil(p))
+ */
+export function catchUpRoutes(env: MeshEnv, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+  return routing.catchUp(policedSource(env), waitUntil, policedCache(env));
+}
+
+/**
+ * Makes this isolate refresh its table in the background (requests keep the current one meanwhile). for a fresh routing table (after an admin write).
  * @example if (c.res.status < 400) invalidateRoutes()
  */
 export function invalidateRoutes(): void {

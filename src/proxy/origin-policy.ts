@@ -23,7 +23,7 @@ export function policed(snapshot: Snapshot, allowPrivate: boolean): Snapshot {
     }
     if (refusal === null || origin.health.status === "disabled") return;
     origins ??= snapshot.origins.slice();
-    origins[i] = { ...origin, health: { ...origin.health, status: "disabled", last_error: refusal } };
+    origins[i] = { ...origin, health: { ...origin.health, status: "disabled" } };
   });
   return origins === null ? snapshot : { ...snapshot, origins };
 }

@@ -1,5 +1,6 @@
 import type { CompiledRoute } from "./route-table";
 import type { ServiceConfig } from "../model/service";
+import { cookieValue } from "../steering/cookies";
 
 /** Methods retried without the client's explicit consent (SPEC §3). */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
@@ -54,15 +55,6 @@ export function reachesMeshPath(path: string): boolean {
 /** The origin URL for a request: the origin's base path, then the forwarded path and query. */
 export function targetUrl(originBase: string, path: string, search: string): string {
   return `${originBase}${path}${search}`;
-}
-
-function cookieValue(header: string | null, name: string): string | null {
-  if (!header) return null;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return null;
 }
 
 /** The affinity key of a `hash` service: the client IP, a header or a cookie (null when absent). */

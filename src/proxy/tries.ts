@@ -1,4 +1,4 @@
-import type { Endpoint, LoadStats } from "../balancer/index";
+import type { Balancer, Endpoint, LoadStats } from "../balancer/index";
 import type { Retries } from "../model/service";
 import { failed, retryPauseMs, retryable, tryOnce, type TryInit, type TryResult } from "./attempt";
 import type { EligibleSet } from "./eligible";
@@ -10,7 +10,12 @@ import { targetOf } from "./target";
 /** One request's tries, as planned by the proxy: plain data, no closures. */
 export interface TryPlan {
   service: ServiceRuntime;
+  /** The origins to try: the service's eligible set, or the pool steering chose. */
   set: EligibleSet;
+  /** Picks from `set`: the service's balancer, or its pool's. */
+  balancer: Balancer;
+  /** The first try's origin when session affinity chose it; null lets `balancer` pick. */
+  first: Endpoint | null;
   hashKey: string | null;
   /** Made once per request by `tryInit`; each try sets its own signal on it. */
   init: TryInit;
@@ -53,11 +58,26 @@ export interface TriesOutcome {
  * (to origins not yet tried, when there are any) only what `retry_on`
  * covers, within `maxTries`, the deadline and the retry budget, with jittered
  * backoff; every try updates the load estimates and passive health.
- * @example const out = await runTries({ service, set, hashKey: null, init, path: "/users/1", search: "", front, env, retryOn, upgrade: false, maxTries: 3, deadline }, deps)
+ * @example const out = await runTries({ service, set, balancer, first: null, hashKey: null, init, path: "/users/1", search: "", front, env, retryOn, upgrade: false, maxTries: 3, deadline }, deps)
  */
 export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutcome> {
-  const { service, set, hashKey, init, path, search, front, env, retryOn, upgrade, maxTries, deadline } = plan;
-  const { config, balancer } = service;
+  const {
+    service,
+    set,
+    balancer,
+    first,
+    hashKey,
+    init,
+    path,
+    search,
+    front,
+    env,
+    retryOn,
+    upgrade,
+    maxTries,
+    deadline,
+  } = plan;
+  const { config } = service;
   const name = config.name;
   const all = set.endpoints;
   // Origins tried so far; made at the first retry, as most requests take one try.
@@ -68,7 +88,10 @@ export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutco
     const remaining = deadline - now;
     if (remaining <= 0) break;
     const untried = tried === null ? all : notIn(all, tried);
-    const pick = balancer.pick(untried.length > 0 ? untried : all, { rng: deps.rng, now, hashKey });
+    const pick =
+      out.attempts === 0 && first !== null
+        ? first
+        : balancer.pick(untried.length > 0 ? untried : all, { rng: deps.rng, now, hashKey });
     if (!pick) break;
     const origin = set.origins.get(pick.id)!;
     out.attempts++;

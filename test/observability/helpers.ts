@@ -20,6 +20,7 @@ export function outcome(extra: Partial<RequestOutcome> = {}): RequestOutcome {
     status: 200,
     service: "users",
     origin_id: "users-1",
+    pool: null,
     attempts: 1,
     duration_ms: 12,
     upstream_ms: 10,

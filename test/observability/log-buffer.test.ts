@@ -28,7 +28,9 @@ describe("log buffer bounds", () => {
       expect(store.append(lines(4, 8), [], 0, 0)).toBe(3);
       const stats = store.stats();
       expect(stats).toMatchObject({ entries: 5, evicted: 3 });
-      expect(stats.sinks).toEqual([{ name: "a", pending: 5, shipped: 0, dropped: 3, failures: 0 }]);
+      expect(stats.sinks).toEqual([
+        { name: "a", pending: 5, shipped: 0, dropped: 3, failures: 0, last_attempt_ms: null },
+      ]);
       expect(store.read("a", 100, 1 << 20)!.lines.map(seqOf)).toEqual([4, 5, 6, 7, 8]);
     });
   });

@@ -200,4 +200,20 @@ describe("countOutcome", () => {
       for (const [i, [, v]] of drained.entries()) expect(v).toBeCloseTo(expected[i]![1], 9);
     }
   });
+
+  it("labels a steered request's series with its pool, and leaves unsteered series as they were", () => {
+    const c = new Counters();
+    countOutcome(c, outcome({ pool: "eu", upstream_ms: null }));
+    countOutcome(c, outcome({ pool: "*", upstream_ms: null }));
+    countOutcome(c, outcome({ upstream_ms: null }));
+    const requests = c
+      .drain()
+      .map(([k, v]) => [JSON.parse(k), v])
+      .filter(([[name]]) => name === "mesh_requests_total");
+    expect(requests).toEqual([
+      [["mesh_requests_total", { service: "users", origin: "users-1", pool: "eu", code: "2xx" }], 1],
+      [["mesh_requests_total", { service: "users", origin: "users-1", pool: "*", code: "2xx" }], 1],
+      [["mesh_requests_total", { service: "users", origin: "users-1", code: "2xx" }], 1],
+    ]);
+  });
 });

@@ -57,6 +57,7 @@ describe("request log entry", () => {
         "method",
         "origin_id",
         "path",
+        "pool",
         "request_id",
         "service",
         "status",

@@ -22,16 +22,7 @@ function origin(
     service: "s",
     healthy_since_ms: null,
     ejected_until_ms: null,
-    health: {
-      status,
-      since: "",
-      last_check: null,
-      last_check_ms: null,
-      last_error: null,
-      consecutive_successes: 0,
-      consecutive_failures: 0,
-      ejected_until: null,
-    },
+    health: { status, since: "" },
     ...extra,
   };
 }
@@ -75,6 +66,8 @@ describe("eligible origins", () => {
     const set = eligible(rt, NOW, () => false, 1);
     expect(set.panic).toBe(true);
     expect(set.endpoints.map((e) => e.id)).toEqual(["s/a", "s/b", "s/c"]);
+    // Steering counts a pool's origins by their own health, panic or not.
+    expect(set.healthy.map((e) => e.id)).toEqual(["s/a"]);
   });
 
   it("is not in panic at exactly the threshold", () => {
@@ -82,6 +75,7 @@ describe("eligible origins", () => {
     const set = eligible(rt, NOW, () => false, 1);
     expect(set.panic).toBe(false);
     expect(set.endpoints.map((e) => e.id)).toEqual(["s/a"]);
+    expect(set.healthy).toBe(set.endpoints);
   });
 
   it("ramps the weight of an origin in slow start", () => {
@@ -99,7 +93,7 @@ describe("eligible origins", () => {
 describe("eligible set between changes", () => {
   const cfg = { consecutive_failures: 5, base_ejection_s: 30, max_ejection_percent: 50 };
   const none = () => false;
-  const idsOf = (set: { endpoints: { id: string }[] }) => set.endpoints.map((e) => e.id);
+  const idsOf = (set: { endpoints: readonly { id: string }[] }) => set.endpoints.map((e) => e.id);
 
   it("is the same object however much time passes while nothing changes", () => {
     const rt = runtime([origin("a", "healthy"), origin("b", "healthy")]);

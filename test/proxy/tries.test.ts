@@ -25,8 +25,10 @@ function plan(
   const originOf = (id: string) => ({ ...origin(id), url: more.urls?.[id] ?? origin(id).url }) as SnapshotOrigin;
   const origins = new Map(ids.map((id) => [`s/${id}`, originOf(id)]));
   const service = { config: cfg, origins: [...origins.values()], balancer: roundRobin() };
+  const endpoints = ids.map((id) => ({ id: `s/${id}`, weight: 1 }));
   const set = {
-    endpoints: ids.map((id) => ({ id: `s/${id}`, weight: 1 })),
+    endpoints,
+    healthy: endpoints,
     origins,
     panic: false,
     ejected: 0,
@@ -42,6 +44,8 @@ function plan(
       {
         service,
         set,
+        balancer: service.balancer,
+        first: null,
         hashKey: null,
         init,
         path: "/x",

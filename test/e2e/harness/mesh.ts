@@ -52,6 +52,12 @@ export interface Mesh {
    * the ones it was started with, as a deploy that changes `[vars]` would.
    */
   setVars(vars: Record<string, string>): Promise<void>;
+  /**
+   * Restarts the Worker (same port, same storage, the colo cache kept) with
+   * the registry reachable or not (see `RegistryMode`). Every isolate starts
+   * cold, as after a deploy or an eviction.
+   */
+  setRegistry(mode: RegistryMode): Promise<void>;
   /** Disposes Miniflare (workerd exits), closes the edge's connections and deletes the storage. Idempotent. */
   stop(): Promise<void>;
   /** What the Worker logged and Miniflare reported so far (the last 64 KiB), for failure messages. */
@@ -72,6 +78,30 @@ export interface MeshOptions {
    */
   services?: Record<string, string>;
 }
+
+/**
+ * How the Worker's REGISTRY binding behaves: `real` (the Registry Durable
+ * Object), `hang` (an object that never answers, as an unreachable colo
+ * would) or `fail` (every call throws at once). The last two bind REGISTRY
+ * to a test-only Worker's class: nothing in the Worker's code or
+ * wrangler.toml knows of it, so no production setting can turn it on.
+ */
+export type RegistryMode = "real" | "hang" | "fail";
+
+/** The test-only stand-in for an unreachable registry: every method of its object hangs or throws. */
+const DOWN_REGISTRY = "e2e-registry-down";
+const downRegistryScript = (mode: "hang" | "fail") => `
+import { DurableObject } from "cloudflare:workers";
+const down = () => ${mode === "hang" ? "new Promise(() => {})" : 'Promise.reject(new Error("registry unreachable (test)"))'};
+export class Registry extends DurableObject {
+  routingFeed() { return down(); }
+  snapshot() { return down(); }
+  reportEjections() { return down(); }
+  ensureAlarm() { return down(); }
+  metricsState() { return down(); }
+}
+export default { fetch: () => new Response("test-only", { status: 404 }) };
+`;
 
 const OUTPUT_MAX = 64 * 1024;
 
@@ -132,7 +162,30 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
             ...(worker.serviceBindings as Record<string, unknown> | undefined),
             ...Object.fromEntries(Object.keys(services).map((b) => [b, boundWorkerName(b)])),
           },
+          ...(registryMode === "real"
+            ? {}
+            : {
+                durableObjects: {
+                  ...(worker.durableObjects as Record<string, unknown>),
+                  REGISTRY: { className: "Registry", scriptName: DOWN_REGISTRY },
+                },
+              }),
         },
+        ...(registryMode === "real"
+          ? []
+          : [
+              {
+                name: DOWN_REGISTRY,
+                modules: true,
+                script: downRegistryScript(registryMode),
+                compatibilityDate,
+                // The real namespace's identity (Miniflare's `<worker>-<class>`), so ids, and so the cache key
+                // that names this mesh's registry, stay what they are in a real outage.
+                durableObjects: {
+                  REGISTRY: { className: "Registry", useSQLite: true, unsafeUniqueKey: `${worker.name}-Registry` },
+                },
+              },
+            ]),
         gatewayWorker(edge, compatibilityDate),
         ...Object.entries(services).map(([b, script]) => ({
           name: boundWorkerName(b),
@@ -143,6 +196,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
         ...externalWorkers,
       ],
     });
+  let registryMode: RegistryMode = "real";
   const miniflare = new Miniflare(options(0));
 
   let stopping: Promise<void> | undefined;
@@ -207,6 +261,10 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     bindings = { ...bindings, ...vars };
     return restart();
   };
+  const setRegistry = (mode: RegistryMode): Promise<void> => {
+    registryMode = mode;
+    return restart();
+  };
   const expose = (origin: { name: string; port: number }, mapOpts?: MapOptions): string =>
     edge.map(`${origin.name}.origin.test`, origin.port, mapOpts);
   return {
@@ -222,6 +280,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     scheduled,
     setServices,
     setVars,
+    setRegistry,
     stop,
     output: () => log.text,
   };
