@@ -70,6 +70,7 @@ export function heartbeatRow(
 export function adminReason(change: { enabled?: boolean; drain?: boolean }): string {
   if (change.enabled === false) return "admin: disabled";
   if (change.drain === true) return "admin: draining";
+  if (change.drain === false && change.enabled !== true) return "admin: undrained";
   if (change.enabled === true || change.drain === false) return "admin: enabled";
   return "admin: updated";
 }

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
+import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const devVars = join(root, ".dev.vars");
@@ -32,6 +32,7 @@ if (!existsSync(devVars) && !extra.some((a) => a.startsWith("--env-file"))) {
 }
 
 const base = `http://127.0.0.1:${port}`;
+const dashboard = await dashboardLink(base);
 console.log(`
 flaremesh is starting on ${base}
 
@@ -49,10 +50,39 @@ flaremesh is starting on ${base}
     curl -s ${base}/_mesh/api/v1/catalog -H "authorization: Bearer $TOKEN"
     curl -si ${base}/files/ | grep x-mesh      # proxied to an origin
 
-  Dashboard: ${base}/_mesh/ui#token=$TOKEN    Metrics: ${base}/_mesh/metrics
+  Dashboard (a read-only token valid 1 h, in the link's fragment, which never reaches a server):
+    ${dashboard}
+  Metrics: ${base}/_mesh/metrics
   Cron (health-check watchdog, log shipping) runs every minute; trigger it now with:
     curl -s "${base}/__scheduled?cron=*+*+*+*+*"
 `);
+
+/** The env file wrangler dev reads: `--env-file PATH` (or `--env-file=PATH`) when given, else .dev.vars. */
+function envFile() {
+  const i = extra.findIndex((a) => a === "--env-file" || a.startsWith("--env-file="));
+  if (i === -1) return devVars;
+  return extra[i].includes("=") ? extra[i].slice("--env-file=".length) : extra[i + 1];
+}
+
+/** `/_mesh/ui#token=…` with a mesh:read token from the env file's secret, or the bare page without one. */
+async function dashboardLink(origin) {
+  let secret;
+  try {
+    const m = /^\s*MESH_ADMIN_SECRET\s*=\s*["']?([^"'\r\n]+?)["']?\s*$/m.exec(readFileSync(envFile(), "utf8"));
+    secret = m?.[1];
+  } catch {
+    secret = undefined;
+  }
+  if (!secret || secret.length < 32) return `${origin}/_mesh/ui   (token: npm run -s token -- --scope mesh:read)`;
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = await new SignJWT({ scope: "mesh:read" })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject("npm-start")
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(new TextEncoder().encode(secret));
+  return `${origin}/_mesh/ui#token=${jwt}`;
+}
 
 // wrangler runs in its own process group so that a signal reaches it and the workerd it
 // starts alike (`npx` and wrangler do not pass SIGTERM on to workerd). A background group

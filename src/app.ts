@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { adminApi } from "./api/index";
+import { methodNotAllowed, routeMethods } from "./api/methods";
 import type { AppEnv } from "./app-types";
 import { publicJwks } from "./auth/identity";
 import { adminAuth, authChallenge, requireScope } from "./auth/middleware";
@@ -42,7 +43,13 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.get("/_mesh/metrics", adminAuth(), requireScope("read"), metricsHandler);
   app.get(DASHBOARD_PATH, dashboardHandler);
   app.get(`${DASHBOARD_PATH}/:file`, dashboardHandler);
+  const methods = routeMethods(app, "");
   app.all("/_mesh/*", (c) => {
+    const allowed = methods.allowed(c.req.path);
+    if (allowed.length > 0) {
+      const err = methodNotAllowed(c.req.method, c.req.path, allowed);
+      return errorResponse(err, c.get("requestId") ?? crypto.randomUUID(), { allow: allowed.join(", ") });
+    }
     throw new MeshError("ERR_NOT_FOUND", `no such mesh endpoint: ${c.req.method} ${c.req.path}`);
   });
   return app;

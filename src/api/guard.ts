@@ -18,7 +18,7 @@ const limitBody = bodyLimit({
 // The validators read a body only when it is declared JSON; anything else must not reach a handler.
 const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/json") {
+  if (type !== "application/json" && type !== "application/merge-patch+json") {
     throw new MeshError("ERR_VALIDATION", "request body must be JSON with content-type: application/json", [
       { path: "(body)", message: `content-type is ${type ?? "missing"}` },
     ]);

@@ -1,10 +1,11 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
+import { MeshError } from "../errors";
 import { found, registry } from "../clients/registry";
 import { bindingVerdict } from "../clients/service-binding";
 import { type MeshEnv, allowPrivateOrigins } from "../config";
 import { ErrorResponse } from "../model/error";
-import { Origin, OriginInput, OriginPatch, OriginWritten } from "../model/origin";
+import { Origin, OriginInput, OriginPatch, OriginPut, OriginWritten } from "../model/origin";
 import { checkOriginUrl } from "../model/origin-url";
 import { urlWarnings } from "../model/proxied-ports";
 import { withWarnings } from "../model/warnings";
@@ -50,7 +51,7 @@ const put = createRoute({
   middleware: guard("write", "json"),
   summary: "Create or replace an origin under a client-chosen id (idempotent)",
   description: WRITE_NOTES,
-  request: { params: OriginParams, body: jsonBody(OriginInput) },
+  request: { params: OriginParams, body: jsonBody(OriginPut) },
   responses: {
     200: jsonResponse(OriginWritten, "Replaced (with `warnings` when there are any)"),
     201: jsonResponse(OriginWritten, "Created (with `warnings` when there are any)"),
@@ -102,7 +103,11 @@ export function originsApi(api: OpenAPIHono<AppEnv>): void {
 
   api.openapi(put, async (c) => {
     const { name, id } = c.req.valid("param");
-    const input = c.req.valid("json");
+    const { id: given, health: _health, warnings: _warnings, ...input } = c.req.valid("json");
+    if (given !== undefined && given !== id) {
+      const why = `is '${given}' but the path names '${id}'`;
+      throw new MeshError("ERR_VALIDATION", `id ${why}`, [{ path: "id", message: why }]);
+    }
     const { url, warnings } = checked(input.url, c.env);
     const { created, origin } = found(await registry(c.env).putOrigin(name, id, { ...input, url }), name, id);
     return created ? c.json(withWarnings(origin, warnings), 201) : c.json(withWarnings(origin, warnings), 200);

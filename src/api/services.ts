@@ -1,11 +1,11 @@
 import { type OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-types";
-import { found, registry } from "../clients/registry";
-import { bindingVerdict } from "../clients/service-binding";
+import { registry } from "../clients/registry";
 import { MeshError } from "../errors";
-import { REDACTED, keepRedacted, redactHeaders } from "../model/redact";
-import { Service, type ServiceConfig, ServiceInput, ServiceWithOrigins } from "../model/service";
+import { mergePatch } from "../model/merge-patch";
+import { Service, ServicePatch, ServicePut, ServiceWithOrigins } from "../model/service";
 import { guard } from "./guard";
+import { redacted, validService, withoutReadOnly, writeService } from "./service-writes";
 import { ServiceParams, errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const list = createRoute({
@@ -29,13 +29,38 @@ const put = createRoute({
   method: "put",
   path: "/services/{name}",
   middleware: guard("write", "json"),
-  summary: "Create or replace a service",
-  request: { params: ServiceParams, body: jsonBody(ServiceInput) },
+  summary: "Create or replace a service (the whole resource: a field left out takes its default)",
+  description:
+    "PUT replaces the whole service: every field not in the body goes back to its default. To change some " +
+    "fields only, use PATCH. The body GET returns is accepted as it is: `name` (if it is the path's) and the " +
+    "read-only `origins` are ignored; any other unknown field is refused.",
+  request: { params: ServiceParams, body: jsonBody(ServicePut) },
   responses: {
     200: jsonResponse(Service, "Replaced"),
     201: jsonResponse(Service, "Created"),
     ...errorResponses,
   },
+});
+
+const patch = createRoute({
+  method: "patch",
+  path: "/services/{name}",
+  middleware: guard("write", "json"),
+  summary: "Change some fields of a service (JSON merge patch, RFC 7396)",
+  description:
+    "Objects merge, `null` resets a field to its default, arrays and other values replace; the result is " +
+    "validated like a PUT body. `content-type: application/json` or `application/merge-patch+json`.",
+  request: {
+    params: ServiceParams,
+    body: {
+      content: {
+        "application/merge-patch+json": { schema: ServicePatch },
+        "application/json": { schema: ServicePatch },
+      },
+      required: true,
+    },
+  },
+  responses: { 200: jsonResponse(Service, "The service after the patch"), ...errorResponses },
 });
 
 const del = createRoute({
@@ -46,25 +71,6 @@ const del = createRoute({
   request: { params: ServiceParams },
   responses: { 204: { description: "Deleted" }, ...errorResponses },
 });
-
-/** A service as reads show it: credential-like `health_check.headers` values redacted, as sinks' are. */
-function redacted<S extends Pick<ServiceConfig, "health_check">>(service: S): S {
-  const hc = service.health_check;
-  return hc === null ? service : { ...service, health_check: { ...hc, headers: redactHeaders(hc.headers) } };
-}
-
-/** Refuses (422) a `tls.client_certificate_binding` the Worker does not have as a fetcher. */
-function assertCertificateBinding(env: object, name: string): void {
-  const verdict = bindingVerdict(env, name);
-  if (verdict === "service") return;
-  const why =
-    verdict === "missing"
-      ? `names no binding of this Worker: add [[mtls_certificates]] binding = "${name}" to wrangler.toml`
-      : "is not an mTLS certificate binding (it has no fetch())";
-  throw new MeshError("ERR_ORIGIN_NOT_ALLOWED", `tls.client_certificate_binding ${name} ${why}`, [
-    { path: "tls.client_certificate_binding", message: why },
-  ]);
-}
 
 /** `/services` routes. */
 export function servicesApi(api: OpenAPIHono<AppEnv>): void {
@@ -79,16 +85,18 @@ export function servicesApi(api: OpenAPIHono<AppEnv>): void {
 
   api.openapi(put, async (c) => {
     const { name } = c.req.valid("param");
-    let input = c.req.valid("json");
-    if (input.tls) assertCertificateBinding(c.env, input.tls.client_certificate_binding);
-    const hc = input.health_check;
-    if (hc !== null && Object.values(hc.headers).includes(REDACTED)) {
-      // What GET showed can be written back: a `[redacted]` value keeps the stored one.
-      const stored = (await registry(c.env).getService(name))?.health_check?.headers;
-      input = { ...input, health_check: { ...hc, headers: keepRedacted(hc.headers, stored, "health_check.headers") } };
-    }
-    const { created, service } = found(await registry(c.env).putService(name, input), name);
-    return created ? c.json(redacted(service), 201) : c.json(redacted(service), 200);
+    const { created, service } = await writeService(c, name, withoutReadOnly(name, c.req.valid("json")));
+    return created ? c.json(service, 201) : c.json(service, 200);
+  });
+
+  api.openapi(patch, async (c) => {
+    const { name } = c.req.valid("param");
+    const stored = await registry(c.env).getService(name);
+    if (!stored) throw new MeshError("ERR_NOT_FOUND", `service '${name}' does not exist: create it with PUT`);
+    const { name: _n, origins: _o, ...current } = stored;
+    const merged = mergePatch(current, withoutReadOnly(name, c.req.valid("json")));
+    const { service } = await writeService(c, name, validService(merged));
+    return c.json(service, 200);
   });
 
   api.openapi(del, async (c) => {

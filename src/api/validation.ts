@@ -1,5 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import { MeshError, type ErrorDetail } from "../errors";
+import { didYouMean } from "./did-you-mean";
 
 type Issue = z.core.$ZodIssue;
 
@@ -8,7 +9,11 @@ export function issueDetails(issues: readonly Issue[]): ErrorDetail[] {
   return issues.flatMap((issue): ErrorDetail[] => {
     const base = issue.path.map(String).join(".");
     if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({ path: base ? `${base}.${key}` : key, message: "unknown field" }));
+      return issue.keys.map((key) => {
+        const near = didYouMean(key, issue.path.map(String));
+        const message = near === null ? "unknown field" : `unknown field '${key}' (did you mean '${near}'?)`;
+        return { path: base ? `${base}.${key}` : key, message };
+      });
     }
     return [{ path: base || "(body)", message: issue.message }];
   });

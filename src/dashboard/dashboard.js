@@ -128,5 +128,19 @@ $("signout").addEventListener("click", () => {
   showLogin("");
 });
 
+/**
+ * A ready link (`/_mesh/ui#token=…`, as `npm start` prints) logs in once:
+ * the token is read from the fragment, which never reaches the server,
+ * moved to sessionStorage and removed from the address bar and history.
+ */
+function tokenFromFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get("token");
+  if (token === null) return;
+  window.history.replaceState(null, "", location.pathname + location.search);
+  if (token.trim() !== "") sessionStorage.setItem(KEY, token.trim());
+}
+
+tokenFromFragment();
 if (sessionStorage.getItem(KEY)) start();
 else showLogin("");

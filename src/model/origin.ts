@@ -40,6 +40,17 @@ export const OriginInput = z
   .strict()
   .openapi("OriginInput");
 
+/**
+ * The body of `PUT …/origins/{id}`: the whole origin. What `GET` returns is
+ * accepted as it is: `id`, if given, must be the path's; `health` and
+ * `warnings` are read-only and ignored.
+ */
+export const OriginPut = OriginInput.extend({
+  id: z.string().optional().openapi({ description: "Ignored when it is the path's id; any other is a 400" }),
+  health: z.unknown().optional().openapi({ description: "Read-only (what GET returns): ignored" }),
+  warnings: z.unknown().optional().openapi({ description: "Read-only (what a write returns): ignored" }),
+}).openapi("OriginPut");
+
 /** The body of `PATCH …/origins/{id}`: only these fields may change. */
 export const OriginPatch = z
   .object({

@@ -156,8 +156,30 @@ const checkSteering = (input: z.infer<typeof ServiceFields>, ctx: z.RefinementCt
   for (const issue of steeringIssues(input)) ctx.addIssue({ code: "custom", ...issue });
 };
 
-/** The body of `PUT /services/{name}`: a Service without `name`. */
+/** A service's configuration, every field validated (what the registry stores, without `name`). */
 export const ServiceInput = ServiceFields.superRefine(checkSteering).openapi("ServiceInput");
+
+/**
+ * The body of `PUT /services/{name}`: the whole service (what is left out
+ * takes its default). What `GET` returns is accepted as it is, so a read
+ * can be edited and written back: `name`, if given, must be the path's;
+ * `origins` is read-only and ignored (they have their own routes).
+ */
+export const ServicePut = ServiceFields.extend({
+  name: Name.optional().openapi({ description: "Ignored when it is the path's name; any other is a 400" }),
+  origins: z.array(z.unknown()).optional().openapi({ description: "Read-only (what GET returns): ignored" }),
+})
+  .superRefine(checkSteering)
+  .openapi("ServicePut");
+
+/**
+ * The body of `PATCH /services/{name}`: a JSON merge patch (RFC 7396) of the
+ * service — objects merge, `null` resets a field to its default, arrays and
+ * other values replace. The result is validated as a whole, like a PUT.
+ */
+export const ServicePatch = z
+  .record(z.string(), z.unknown())
+  .openapi("ServicePatch", { example: { load_balancer: { policy: "ewma" }, retries: { attempts: null } } });
 
 export type ServiceInput = z.infer<typeof ServiceInput>;
 export type Route = z.infer<typeof Route>;

@@ -62,7 +62,8 @@ describe("OpenAPI document", () => {
         "/events",
       ]),
     );
-    expect(res.json.components.schemas.ServiceInput.properties.retries).toBeDefined();
+    expect(res.json.components.schemas.ServicePut.properties.retries).toBeDefined();
+    expect(res.json.components.schemas.ServicePatch).toBeDefined();
   });
 
   it("describes the log, sink and stats routes", async () => {

@@ -171,3 +171,27 @@ describe("origins API", () => {
     expect((await api("GET", "/services/bound/origins")).json.origins).toHaveLength(1);
   });
 });
+
+describe("origin round trips and reasons", () => {
+  it("PUT accepts what GET returns for an origin (id, health and warnings ignored), and refuses another id", async () => {
+    await api("PUT", "/services/o-trip", { routes: [{ path_prefix: "/o-trip" }], health_check: null });
+    const written = await api("PUT", "/services/o-trip/origins/a", { url: "https://a.example.com", weight: 2 });
+    const read = (await api("GET", "/services/o-trip/origins")).json.origins[0];
+    const put = await api("PUT", "/services/o-trip/origins/a", { ...read, weight: 5 });
+    expect(put.status).toBe(200);
+    expect(put.json.weight).toBe(5);
+    expect((await api("PUT", "/services/o-trip/origins/a", { ...written.json, weight: 6 })).status).toBe(200);
+    const other = await api("PUT", "/services/o-trip/origins/a", { ...read, id: "b" });
+    expect(other.status).toBe(400);
+    expect(other.json.error.details[0].path).toBe("id");
+  });
+
+  it("records un-draining as 'admin: undrained'", async () => {
+    await api("PUT", "/services/o-drain", { routes: [{ path_prefix: "/o-drain" }], health_check: null });
+    await api("PUT", "/services/o-drain/origins/a", { url: "https://a.example.com" });
+    await api("PATCH", "/services/o-drain/origins/a", { drain: true });
+    await api("PATCH", "/services/o-drain/origins/a", { drain: false });
+    const events = (await api("GET", "/events?service=o-drain")).json.events as { reason: string }[];
+    expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(["admin: draining", "admin: undrained"]));
+  });
+});

@@ -104,14 +104,15 @@ describe("the scope each admin route declares", () => {
     expect(other.json.error.message).toContain("'billing', not 'scope-users'");
   });
 
-  it("grants no heartbeat for another method on a heartbeat path: it is no route at all", async () => {
+  it("grants no heartbeat for another method on a heartbeat path: it is no route for it (405, Allow: PUT)", async () => {
     const path = "/services/scope-users/origins/u1/heartbeat";
     for (const scope of ["mesh:heartbeat", "mesh:write"]) {
       const res = await api("DELETE", path, undefined, as(scope));
-      expect({ scope, status: res.status, code: res.json.error.code }).toEqual({
+      expect({ scope, status: res.status, code: res.json.error.code, allow: res.headers.get("allow") }).toEqual({
         scope,
-        status: 404,
-        code: "ERR_NOT_FOUND",
+        status: 405,
+        code: "ERR_METHOD_NOT_ALLOWED",
+        allow: "PUT",
       });
     }
   });

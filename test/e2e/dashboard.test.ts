@@ -192,4 +192,16 @@ describe("dashboard", () => {
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-regions.png"), fullPage: true });
     await page.close();
   });
+
+  it("logs in once from a #token= link, then removes the token from the address bar and history", async () => {
+    const page = await browser.newPage();
+    const token = await mesh.token("mesh:read");
+    await page.goto(`${mesh.url}/_mesh/ui#token=${encodeURIComponent(token)}`);
+    await page.waitForSelector('[data-service="shop"]');
+    expect(page.url()).toBe(`${mesh.url}/_mesh/ui`);
+    expect(await page.evaluate(() => [location.hash, sessionStorage.getItem("flaremesh.token")])).toEqual(["", token]);
+    await page.goBack().catch(() => undefined);
+    expect(page.url()).not.toContain("token=");
+    await page.close();
+  });
 });

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchWithTimeout, freePort, sleep, waitFor } from "../harness/http";
 
@@ -65,11 +66,12 @@ describe("npm start", () => {
   let output = "";
   const exited = { code: null as number | null, done: false };
   let started: number[] = [];
+  let secret = "";
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "flaremesh-start-"));
     port = await freePort();
-    const secret = randomBytes(36).toString("base64url");
+    secret = randomBytes(36).toString("base64url");
     // An env file of its own, so the developer's .dev.vars is neither read nor created.
     await writeFile(join(dir, "env"), `MESH_ADMIN_SECRET=${secret}\nMESH_ALLOW_PRIVATE_ORIGINS=false\n`);
     npm = spawn("npm", ["start", "--", "--persist-to", join(dir, "state"), "--env-file", join(dir, "env")], {
@@ -112,6 +114,17 @@ describe("npm start", () => {
     const cron = await fetchWithTimeout(`http://127.0.0.1:${port}/__scheduled?cron=*+*+*+*+*`, { timeoutMs: 30_000 });
     expect(cron.status, await cron.text()).toBe(200);
     expect(output).toContain(`flaremesh is starting on http://127.0.0.1:${port}`);
+  });
+
+  it("prints a ready dashboard link whose token reads the admin API", async () => {
+    const link = new RegExp(`http://127\\.0\\.0\\.1:${port}/_mesh/ui#token=([A-Za-z0-9._-]+)`).exec(output);
+    expect(link, output).not.toBeNull();
+    const { payload } = await jwtVerify(link![1]!, new TextEncoder().encode(secret), { algorithms: ["HS256"] });
+    expect(payload.scope).toBe("mesh:read");
+    const res = await fetchWithTimeout(`http://127.0.0.1:${port}/_mesh/api/v1/catalog`, {
+      headers: { authorization: `Bearer ${link![1]}` },
+    });
+    expect(res.status).toBe(200);
   });
 
   it("stops wrangler and workerd and frees the port after one SIGTERM to npm", async () => {
