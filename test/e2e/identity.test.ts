@@ -12,7 +12,10 @@ let origin: Origin;
 beforeAll(async () => {
   const { privateKey } = await generateKeyPair("EdDSA", { extractable: true });
   const keys = JSON.stringify([{ ...(await exportJWK(privateKey)), kid: "e2e-1" }]);
-  [mesh, origin] = await Promise.all([startMesh({ vars: { MESH_SIGNING_KEYS: keys } }), startOrigin({ name: "who" })]);
+  [mesh, origin] = await Promise.all([
+    startMesh({ vars: { MESH_SIGNING_KEYS: keys, MESH_DEV_REQUEST_CF: "true" } }),
+    startOrigin({ name: "who" }),
+  ]);
   await registerService(mesh, "users", [mesh.expose(origin)]);
 });
 afterAll(async () => {
@@ -54,6 +57,22 @@ describe("service tokens", () => {
     expect(bad.json.error.details[0].path).toBe("service");
     expect((await mesh.admin("POST", "/service-tokens", { service: "a", ttl_s: 10 })).status).toBe(400);
     expect((await mesh.admin("POST", "/service-tokens", { service: "a" }, "mesh:read")).status).toBe(403);
+  });
+});
+
+describe("client certificates", () => {
+  it("make a verified, mapped certificate's service the caller; an unverified one stays external", async () => {
+    const dn = "CN=orders,O=Example";
+    expect((await mesh.admin("PUT", "/identities/orders", { cert_subject_dn: dn })).status).toBe(201);
+    // x-mesh-dev-cf stands in for Cloudflare's request.cf.tlsClientAuth (MESH_DEV_REQUEST_CF, local only).
+    const cf = (certVerified: string) => JSON.stringify({ tlsClientAuth: { certVerified, certSubjectDN: dn } });
+    expect((await seenCaller({ "x-mesh-dev-cf": cf("SUCCESS") })).sub).toBe("orders");
+    expect((await seenCaller({ "x-mesh-dev-cf": cf("FAILED:expired") })).sub).toBe("external");
+    // A valid token wins over the certificate.
+    const minted = await mesh.admin("POST", "/service-tokens", { service: "billing", ttl_s: 600 });
+    expect((await seenCaller({ "x-mesh-dev-cf": cf("SUCCESS"), "x-mesh-caller": minted.json.token })).sub).toBe(
+      "billing",
+    );
   });
 });
 
