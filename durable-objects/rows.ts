@@ -69,11 +69,9 @@ export function healthOf(row: OriginRow): HealthState {
   return JSON.parse(row.health) as HealthState;
 }
 
-/** An origin row in the API's shape. */
-export function toOrigin(row: OriginRow): Origin {
-  const h = healthOf(row);
+/** An origin row's configured fields (what an `OriginInput` holds). */
+function originFields(row: OriginRow) {
   return {
-    id: row.id,
     url: row.url,
     weight: row.weight,
     zone: row.zone,
@@ -82,6 +80,15 @@ export function toOrigin(row: OriginRow): Origin {
     enabled: row.enabled === 1,
     drain: row.drain === 1,
     ttl_s: row.ttl_s,
+  };
+}
+
+/** An origin row in the API's shape. */
+export function toOrigin(row: OriginRow): Origin {
+  const h = healthOf(row);
+  return {
+    id: row.id,
+    ...originFields(row),
     health: {
       status: row.status as HealthStatus,
       since: iso(row.status_since),
@@ -103,14 +110,7 @@ export function toOrigin(row: OriginRow): Origin {
 export function toSnapshotOrigin(row: OriginRow): SnapshotOrigin {
   const h = healthOf(row);
   return {
-    url: row.url,
-    weight: row.weight,
-    zone: row.zone,
-    tags: JSON.parse(row.tags) as string[],
-    metadata: JSON.parse(row.metadata) as Record<string, string>,
-    enabled: row.enabled === 1,
-    drain: row.drain === 1,
-    ttl_s: row.ttl_s,
+    ...originFields(row),
     service: row.service,
     id: row.id,
     health: { status: row.status as HealthStatus, since: iso(row.status_since)! },
