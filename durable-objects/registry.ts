@@ -1,4 +1,3 @@
-import { DurableObject } from "cloudflare:workers";
 import { checkFetcher } from "../src/clients/service-binding";
 import { type MeshEnv, allowPrivateOrigins, subrequestBudget } from "../src/config";
 import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
@@ -19,6 +18,7 @@ import { type RegionRound, regionsOf } from "./region-checks";
 import { RegionalChecks } from "./regional";
 import { catalogView, serviceHealthView } from "./registry-views";
 import { originWriteBreach, serviceWriteBreach } from "./limits-check";
+import { OperatedRegistry } from "./operated";
 import { enforceOriginPolicy } from "./origin-policy";
 import { removeIdentity, removeIntention, writeIdentity, writeIntention } from "./policy-ops";
 import { PolicyStore } from "./policy-store";
@@ -40,11 +40,11 @@ const MISSING_ORIGIN = { ok: false, missing: "origin" } as const;
  * rules live elsewhere: health in src/health/, row building in
  * ./origin-writes.ts, read views in ./registry-views.ts, SQL in ./store.ts.
  */
-export class Registry extends DurableObject<Env> {
-  private readonly store: RegistryStore;
-  private readonly policy: PolicyStore;
-  private readonly regional: RegionalChecks;
-  private readonly watch = new VersionWatch();
+export class Registry extends OperatedRegistry {
+  protected readonly store: RegistryStore;
+  protected readonly policy: PolicyStore;
+  protected readonly regional: RegionalChecks;
+  protected readonly watch = new VersionWatch();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);

@@ -4,6 +4,8 @@ import type { AppEnv } from "../app-types";
 import { adminAuth, assertRoutesScoped } from "../auth/middleware";
 import { invalidateRoutes } from "../proxy/isolate";
 import { catalogApi } from "./catalog";
+import { declarativeApi } from "./declarative";
+import { meshConfigSchema } from "./mesh-config-schema";
 import { identitiesApi } from "./identities";
 import { intentionsApi } from "./intentions";
 import { logSinksApi } from "./log-sinks";
@@ -15,7 +17,7 @@ import { statsApi } from "./stats";
 import { validationError } from "./validation";
 
 /** Routes anyone may read, without a scope: the OpenAPI document. */
-const PUBLIC_PATHS = ["/openapi.json"];
+const PUBLIC_PATHS = ["/openapi.json", "/schema/mesh-config.json"];
 
 // A write through this isolate is visible to its own data plane at once.
 const invalidateAfterWrites = createMiddleware<AppEnv>(async (c, next) => {
@@ -48,6 +50,7 @@ export function adminApi(): OpenAPIHono<AppEnv> {
     },
     security: [{ bearer: [] }],
   });
+  meshConfigSchema(api);
   // Authentication for every route; each route declares its own scope and body checks (./guard.ts).
   api.use("*", adminAuth(), invalidateAfterWrites);
   servicesApi(api);
@@ -59,6 +62,7 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   serviceTokensApi(api);
   intentionsApi(api);
   identitiesApi(api);
+  declarativeApi(api);
   assertRoutesScoped(api, PUBLIC_PATHS);
   return api;
 }

@@ -44,20 +44,22 @@ const byPair = (list: ConfigIntention[]) => Object.fromEntries(list.map((i) => [
 /**
  * The changes that take the registry from `current` to `desired`, in an
  * order that can be applied one after another: services created or updated,
- * then their origins, then services deleted (their origins go with them,
- * so they are not listed), then intentions.
+ * then their origins (a deleted service's origins deleted first), then
+ * services deleted, then intentions.
  * @example planRegistry(desired, current, false) // [{ op: "create", path: "services/users", … }]
  */
 export function planRegistry(desired: RegistryConfig, current: RegistryConfig, prune: boolean): Change[] {
   const own = (r: Record<string, ConfigService>) =>
     Object.fromEntries(Object.entries(r).map(([k, v]) => [k, serviceOf(v)]));
   const services = diffRecords("services/", own(desired.services), own(current.services), prune);
-  const origins = Object.keys(desired.services)
+  // A pruned service's origins are listed as deleted too, so that a rollback can bring them back.
+  const names = new Set([...Object.keys(desired.services), ...(prune ? Object.keys(current.services) : [])]);
+  const origins = [...names]
     .sort()
     .flatMap((name) =>
       diffRecords(
         `services/${name}/origins/`,
-        desired.services[name]!.origins,
+        desired.services[name]?.origins ?? {},
         current.services[name]?.origins ?? {},
         prune,
       ),

@@ -50,10 +50,12 @@ describe("declarative planner", () => {
     ]);
   });
 
-  it("deletes what the document does not name only with prune, and a deleted service's origins go with it", () => {
+  it("deletes what the document does not name only with prune, a deleted service's origins first", () => {
     const partial = doc({ services: { web: { routes: [{ host: "www.example.com" }], health_check: null } } });
     expect(plan(partial, BASE, false)).toEqual([]);
     expect(plan(partial, BASE, true).map((c) => `${c.op} ${c.path}`)).toEqual([
+      "delete services/users/origins/u1",
+      "delete services/users/origins/u2",
       "delete services/users",
       "delete intentions/web/users",
       "delete log_sinks/loki",
