@@ -4,6 +4,7 @@ import { registry } from "../clients/registry";
 import { exportDocument } from "../declarative/compact";
 import type { ApplyOutcome } from "../declarative/outcome";
 import { redactChange } from "../declarative/redact";
+import { ErrorResponse } from "../model/error";
 import { ApplyBody, MeshConfig, Plan, Revision } from "../model/mesh-config";
 import { redactHeaders } from "../model/redact";
 import { applySinkChanges, checkedDocument, planSinks, refusal, storedSinks } from "./apply-checks";
@@ -15,7 +16,9 @@ const Flag = z
   .default("false")
   .transform((v) => v === "true");
 
-const conflict = { 409: jsonResponse(z.object({ error: z.unknown() }), "Stale if_version (ERR_CONFLICT) or a limit") };
+const conflict = {
+  409: jsonResponse(ErrorResponse, "Stale if_version (ERR_CONFLICT), or a limit would be passed (ERR_LIMIT_EXCEEDED)"),
+};
 
 const apply = createRoute({
   method: "post",
