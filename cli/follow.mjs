@@ -1,0 +1,26 @@
+// @ts-check
+// `events --follow` and `logs --follow`: print what is new, oldest first, until interrupted.
+import { get } from "./client.mjs";
+
+/**
+ * Polls `path` (newest-first `key` list) every `interval` ms and hands each entry not seen before to `print`.
+ * @param {string} path
+ * @param {string} key
+ * @param {(entry: any) => void} print
+ * @param {{ interval: number; follow: boolean }} opts
+ */
+export async function follow(path, key, print, opts) {
+  const seen = new Set();
+  const id = (/** @type {any} */ e) => JSON.stringify(e);
+  for (let first = true; ; first = false) {
+    const list = (await get(path))[key];
+    const fresh = list.filter((/** @type {any} */ e) => !seen.has(id(e))).reverse();
+    for (const e of fresh) {
+      seen.add(id(e));
+      print(e);
+    }
+    if (!opts.follow) return;
+    if (first && seen.size === 0) seen.add("");
+    await new Promise((r) => setTimeout(r, opts.interval));
+  }
+}
