@@ -20,7 +20,8 @@ export async function follow(path, key, print, opts) {
       print(e);
     }
     if (!opts.follow) return;
-    if (first && seen.size === 0) seen.add("");
+    // On stderr, so that stdout stays only entries; scripts (and tests) know from it that what follows is new.
+    if (first) process.stderr.write("following: new entries are printed as they happen (ctrl-c to stop)\n");
     await new Promise((r) => setTimeout(r, opts.interval));
   }
 }
