@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { RegistryConfig } from "../src/declarative/plan";
-import type { Catalog } from "../src/model/catalog";
+import { type Catalog, MAX_CATALOG_WAIT_MS } from "../src/model/catalog";
 import { limitsOf } from "../src/model/limits";
 import type { Revision } from "../src/model/mesh-config";
 import type { ApplyOutcome, ApplyRequest } from "../src/declarative/outcome";
@@ -12,9 +12,6 @@ import { catalogView } from "./registry-views";
 import { RevisionStore } from "./revision-store";
 import type { RegistryStore } from "./store";
 import type { VersionWatch } from "./version-watch";
-
-/** Longest a blocking catalog query waits (Consul caps `wait` at 10 minutes; a Worker request should not). */
-export const MAX_CATALOG_WAIT_MS = 60_000;
 
 /**
  * The Registry's operator calls (SPEC §10): declarative apply and export,
