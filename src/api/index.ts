@@ -6,6 +6,7 @@ import { invalidateRoutes } from "../proxy/isolate";
 import { catalogApi } from "./catalog";
 import { declarativeApi } from "./declarative";
 import { meshConfigSchema } from "./mesh-config-schema";
+import { openApiDocument } from "./openapi-doc";
 import { identitiesApi } from "./identities";
 import { intentionsApi } from "./intentions";
 import { logSinksApi } from "./log-sinks";
@@ -41,15 +42,7 @@ export function adminApi(): OpenAPIHono<AppEnv> {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  api.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "flaremesh admin API",
-      version: "1.0.0",
-      description: "Service registry, health and routing configuration.",
-    },
-    security: [{ bearer: [] }],
-  });
+  openApiDocument(api);
   meshConfigSchema(api);
   // Authentication for every route; each route declares its own scope and body checks (./guard.ts).
   api.use("*", adminAuth(), invalidateAfterWrites);
