@@ -3,6 +3,8 @@ import type { RegistryConfig } from "../src/declarative/plan";
 import { type Catalog, MAX_CATALOG_WAIT_MS } from "../src/model/catalog";
 import { limitsOf } from "../src/model/limits";
 import type { Revision } from "../src/model/mesh-config";
+import type { Webhook, WebhookInput } from "../src/model/webhook";
+import { WEBHOOK_BUDGET } from "../src/observability/webhooks";
 import type { ApplyOutcome, ApplyRequest } from "../src/declarative/outcome";
 import { type DeclarativeParts, applyConfig, currentConfig, rollbackTo } from "./declarative";
 import { rearmAlarm } from "./ejections";
@@ -12,10 +14,12 @@ import { catalogView } from "./registry-views";
 import { RevisionStore } from "./revision-store";
 import type { RegistryStore } from "./store";
 import type { VersionWatch } from "./version-watch";
+import { deliverWebhooks } from "./webhook-delivery";
+import { WebhookStore, toWebhook } from "./webhook-store";
 
 /**
  * The Registry's operator calls (SPEC §10): declarative apply and export,
- * revisions and rollback, blocking catalog queries. A base class so that
+ * revisions and rollback, blocking catalog queries, webhooks. A base class so that
  * these RPC methods live beside their rules, not in registry.ts.
  */
 export abstract class OperatedRegistry extends DurableObject<Env> {
@@ -57,6 +61,37 @@ export abstract class OperatedRegistry extends DurableObject<Env> {
       if (left <= 0 || !(await this.watch.next(left))) break;
     }
     return catalogView(this.store);
+  }
+
+  /** Creates or replaces a webhook (it is sent the transitions recorded from now on). */
+  putWebhook(name: string, input: WebhookInput): { created: boolean; webhook: Webhook } {
+    const hooks = new WebhookStore(this.ctx.storage.sql);
+    const created = hooks.put(name, input, Date.now());
+    const row = hooks.row(name)!;
+    return { created, webhook: toWebhook(row, hooks.pending(row.cursor)) };
+  }
+
+  /** Every webhook with its delivery state. */
+  listWebhooks(): Webhook[] {
+    const hooks = new WebhookStore(this.ctx.storage.sql);
+    return hooks.rows().map((row) => toWebhook(row, hooks.pending(row.cursor)));
+  }
+
+  deleteWebhook(name: string): boolean {
+    return new WebhookStore(this.ctx.storage.sql).delete(name);
+  }
+
+  /**
+   * From the alarm, after the checks (which get the whole MESH_SUBREQUEST_BUDGET): each webhook's pending
+   * transitions, at most WEBHOOK_BUDGET POSTs per run; the alarm is re-armed for what is left or backing off.
+   */
+  protected async sendWebhooks(): Promise<void> {
+    await deliverWebhooks(
+      new WebhookStore(this.ctx.storage.sql),
+      (url, init) => fetch(url, init),
+      Date.now,
+      WEBHOOK_BUDGET,
+    );
   }
 
   private async rearmAfter(outcome: ApplyOutcome): Promise<ApplyOutcome> {

@@ -259,9 +259,9 @@ export class Registry extends OperatedRegistry {
 
   override async alarm(): Promise<void> {
     sweepDeadlines(this.store, Date.now());
-    // Checks are this run's only outbound fetches: the whole budget is theirs.
     const budget = subrequestBudget(this.env as MeshEnv);
     await runActiveChecks(this.store, checkFetcher(this.env), Date.now, Math.random, budget, this.env);
+    await this.sendWebhooks();
     await this.rearm();
   }
 

@@ -15,6 +15,7 @@ import { originsApi } from "./origins";
 import { serviceTokensApi } from "./service-tokens";
 import { servicesApi } from "./services";
 import { statsApi } from "./stats";
+import { webhooksApi } from "./webhooks";
 import { validationError } from "./validation";
 
 /** Routes anyone may read, without a scope: the OpenAPI document. */
@@ -56,6 +57,7 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   intentionsApi(api);
   identitiesApi(api);
   declarativeApi(api);
+  webhooksApi(api);
   assertRoutesScoped(api, PUBLIC_PATHS);
   return api;
 }
