@@ -8,7 +8,7 @@ import { ErrorResponse } from "../model/error";
 import { ApplyBody, MeshConfig, Plan, Revision } from "../model/mesh-config";
 import { redactHeaders } from "../model/redact";
 import { applySinkChanges, checkedDocument, planSinks, refusal, storedSinks } from "./apply-checks";
-import { guard } from "./guard";
+import { MAX_APPLY_BYTES, guard } from "./guard";
 import { errorResponses, jsonBody, jsonResponse } from "./schemas";
 
 const Flag = z
@@ -24,7 +24,7 @@ const apply = createRoute({
   method: "post",
   path: "/apply",
   operationId: "applyConfig",
-  middleware: guard("write", "json"),
+  middleware: guard("write", "json", MAX_APPLY_BYTES),
   summary: "Plan a declarative document against the mesh and, unless dry_run, apply it in one transaction",
   description:
     "Without `prune`, nothing the document does not name is deleted. The plan lists each change with the " +
