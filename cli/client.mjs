@@ -3,6 +3,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import createClient from "openapi-fetch";
 
 /** An error the mesh answered: its code, message and per-field details, as SPEC §3 defines them. */
 export class MeshApiError extends Error {
@@ -52,40 +53,48 @@ export function target() {
   return { url: url.replace(/\/+$/, ""), token };
 }
 
+/** @typedef {import("./api.d.ts").paths} Paths */
+
 /**
- * Calls the admin API; resolves the parsed JSON (null for 204), rejects with a MeshApiError for an error answer.
- * @param {string} method
- * @param {string} path under /_mesh/api/v1
- * @param {unknown} [body]
+ * Calls the admin API through the typed client generated from its OpenAPI document (cli/api.d.ts):
+ * `template` is the document's path (`/services/{name}`), `params` fills it and the query. Resolves the parsed
+ * JSON (null for 204) and the headers; rejects with a MeshApiError for an error answer.
+ * @param {"GET" | "PUT" | "POST" | "PATCH" | "DELETE"} method
+ * @param {keyof Paths} template
+ * @param {{ path?: Record<string, string | number>; query?: Record<string, string | number | boolean>; body?: unknown }} [params]
  * @param {{ url: string; token: string }} [to]
  * @returns {Promise<{ json: any; headers: Headers }>}
  */
-export async function call(method, path, body, to = target()) {
-  /** @type {Record<string, string>} */
-  const headers = { authorization: `Bearer ${to.token}`, accept: "application/json" };
-  if (body !== undefined) headers["content-type"] = "application/json";
+export async function call(method, template, params = {}, to = target()) {
+  const client = createClient({
+    baseUrl: `${to.url}/_mesh/api/v1`,
+    headers: { authorization: `Bearer ${to.token}`, accept: "application/json" },
+  });
   let res;
   try {
-    res = await fetch(`${to.url}/_mesh/api/v1${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+    res = await /** @type {any} */ (client).request(method.toLowerCase(), template, {
+      params: { path: params.path ?? {}, query: params.query ?? {} },
+      ...(params.body === undefined ? {} : { body: params.body }),
+      parseAs: "text",
     });
   } catch (err) {
     throw new CliError(
       `cannot reach ${to.url}: ${/** @type {any} */ (err).cause?.code ?? /** @type {Error} */ (err).message}`,
     );
   }
-  const text = await res.text();
+  // Successes come as text (parseAs), errors as openapi-fetch parsed them (JSON when they are).
+  const text = res.data ?? res.error ?? "";
   let json = null;
   try {
-    json = text ? JSON.parse(text) : null;
+    json = typeof text !== "string" ? text : text ? JSON.parse(text) : null;
   } catch {
-    throw new CliError(`${to.url} answered ${res.status} with something that is not JSON: is it a flaremesh?`);
+    throw new CliError(`${to.url} answered ${res.response.status} with something that is not JSON: is it a flaremesh?`);
   }
-  if (!res.ok) throw new MeshApiError(res.status, json?.error ?? { code: `HTTP_${res.status}`, message: text });
-  return { json, headers: res.headers };
+  if (!res.response.ok)
+    throw new MeshApiError(res.response.status, json?.error ?? { code: `HTTP_${res.response.status}`, message: text });
+  return { json, headers: res.response.headers };
 }
 
-/** `call` returning only the JSON. */
-export const get = async (/** @type {string} */ path) => (await call("GET", path)).json;
+/** `call("GET", …)` returning only the JSON. */
+export const get = async (/** @type {keyof Paths} */ template, /** @type {Parameters<typeof call>[2]} */ params = {}) =>
+  (await call("GET", template, params)).json;

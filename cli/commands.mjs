@@ -11,7 +11,6 @@ const print = (/** @type {unknown} */ v) =>
   process.stdout.write(`${typeof v === "string" ? v : JSON.stringify(v, null, 2)}\n`);
 const out = (/** @type {Global} */ g, /** @type {unknown} */ data, /** @type {() => string} */ human) =>
   print(g.json ? data : human());
-const enc = encodeURIComponent;
 
 /** @type {Record<string, Action>} */
 export const actions = {
@@ -50,17 +49,17 @@ export const actions = {
   },
 
   async servicesGet([name], g) {
-    const s = await get(`/services/${enc(name)}`);
+    const s = await get("/services/{name}", { path: { name } });
     out(g, s, () => JSON.stringify(s, null, 2));
   },
 
   async servicesRm([name], g) {
-    await call("DELETE", `/services/${enc(name)}`);
+    await call("DELETE", "/services/{name}", { path: { name } });
     out(g, { deleted: name }, () => `${c.red("deleted")} service ${name}`);
   },
 
   async originsLs([service], g) {
-    const { origins } = await get(`/services/${enc(service)}/origins`);
+    const { origins } = await get("/services/{name}/origins", { path: { name: service } });
     out(g, { origins }, () =>
       table(
         ["ID", "URL", "WEIGHT", "ZONE", "STATUS", "LAST ERROR"],
@@ -79,8 +78,8 @@ export const actions = {
   async originsAdd([service, url, opts], g) {
     const body = { url, weight: Number(opts.weight ?? 1), ...(opts.zone ? { zone: opts.zone } : {}) };
     const { json } = opts.id
-      ? await call("PUT", `/services/${enc(service)}/origins/${enc(opts.id)}`, body)
-      : await call("POST", `/services/${enc(service)}/origins`, body);
+      ? await call("PUT", "/services/{name}/origins/{id}", { path: { name: service, id: opts.id }, body })
+      : await call("POST", "/services/{name}/origins", { path: { name: service }, body });
     out(g, json, () => `${c.green("added")} origin ${json.id} (${json.url}) to ${service}`);
   },
 
@@ -97,12 +96,12 @@ export const actions = {
   },
 
   async originsRm([service, id], g) {
-    await call("DELETE", `/services/${enc(service)}/origins/${enc(id)}`);
+    await call("DELETE", "/services/{name}/origins/{id}", { path: { name: service, id } });
     out(g, { deleted: `${service}/${id}` }, () => `${c.red("deleted")} origin ${service}/${id}`);
   },
 
   async health([service], g) {
-    const h = await get(`/services/${enc(service)}/health`);
+    const h = await get("/services/{name}/health", { path: { name: service } });
     out(g, h, () => {
       const counts = Object.entries(h.counts)
         .filter(([, n]) => n !== 0)
@@ -124,21 +123,24 @@ export const actions = {
   },
 
   async events([opts], g) {
-    const q = new URLSearchParams({
-      limit: String(opts.limit ?? 20),
-      ...(opts.service ? { service: opts.service } : {}),
-    });
-    await follow(`/events?${q}`, "events", (e) => print(g.json ? JSON.stringify(e) : eventLine(e)), {
+    const query = { limit: Number(opts.limit ?? 20), ...(opts.service ? { service: opts.service } : {}) };
+    await follow("/events", query, "events", (e) => print(g.json ? JSON.stringify(e) : eventLine(e)), {
       follow: !!opts.follow,
       interval: 500,
     });
   },
 
   async logs([opts], g) {
-    await follow(`/logs?limit=${opts.limit ?? 20}`, "logs", (e) => print(g.json ? JSON.stringify(e) : logLine(e)), {
-      follow: !!opts.follow,
-      interval: 1000,
-    });
+    await follow(
+      "/logs",
+      { limit: Number(opts.limit ?? 20) },
+      "logs",
+      (e) => print(g.json ? JSON.stringify(e) : logLine(e)),
+      {
+        follow: !!opts.follow,
+        interval: 1000,
+      },
+    );
   },
 };
 
@@ -149,7 +151,7 @@ async function patch(
   /** @type {Global} */ g,
   /** @type {string} */ said,
 ) {
-  const { json } = await call("PATCH", `/services/${enc(service)}/origins/${enc(id)}`, body);
+  const { json } = await call("PATCH", "/services/{name}/origins/{id}", { path: { name: service, id }, body });
   out(g, json, () => said);
 }
 

@@ -34,8 +34,8 @@ const showPlan = (/** @type {any} */ plan, /** @type {Global} */ g, /** @type {s
 export async function apply(/** @type {any} */ opts, /** @type {Global} */ g) {
   const doc = readDocument(opts.file);
   if (opts.ifVersion !== undefined) doc.if_version = Number(opts.ifVersion);
-  const q = new URLSearchParams({ dry_run: String(!!opts.dryRun), prune: String(!!opts.prune) });
-  const { json: plan } = await call("POST", `/apply?${q}`, doc);
+  const query = { dry_run: String(!!opts.dryRun), prune: String(!!opts.prune) };
+  const { json: plan } = await call("POST", "/apply", { query, body: doc });
   showPlan(plan, g, "Applied:");
 }
 
@@ -53,13 +53,16 @@ export async function exportConfig(/** @type {any} */ opts, /** @type {Global} *
 /** `rollback REVISION [--dry-run]`: undoes every revision after REVISION. */
 export async function rollback(/** @type {string} */ revision, /** @type {any} */ opts, /** @type {Global} */ g) {
   if (!/^\d+$/.test(revision)) throw new CliError(`REVISION must be a revision number, not "${revision}"`);
-  const { json: plan } = await call("POST", `/revisions/${revision}/rollback?dry_run=${!!opts.dryRun}`);
+  const { json: plan } = await call("POST", "/revisions/{revision}/rollback", {
+    path: { revision },
+    query: { dry_run: String(!!opts.dryRun) },
+  });
   showPlan(plan, g, "Rolled back:");
 }
 
 /** `revisions [--limit N]` */
 export async function revisions(/** @type {any} */ opts, /** @type {Global} */ g) {
-  const { revisions: list } = await get(`/revisions?limit=${Number(opts.limit ?? 20)}`);
+  const { revisions: list } = await get("/revisions", { query: { limit: Number(opts.limit ?? 20) } });
   if (g.json) return process.stdout.write(`${JSON.stringify({ revisions: list })}\n`);
   const rows = list.map((/** @type {any} */ r) => [
     r.revision,
@@ -77,7 +80,7 @@ export async function revisions(/** @type {any} */ opts, /** @type {Global} */ g
 /** `login --url URL --token TOKEN`: checks the pair against the mesh, then writes the profile (mode 0600). */
 export async function login(/** @type {any} */ opts, /** @type {Global} */ g) {
   const url = String(opts.url).replace(/\/+$/, "");
-  await call("GET", "/catalog", undefined, { url, token: opts.token });
+  await call("GET", "/catalog", {}, { url, token: opts.token });
   const path = writeProfile({ url, token: opts.token });
   if (g.json) process.stdout.write(`${JSON.stringify({ profile: path, url })}\n`);
   else process.stdout.write(`Logged in to ${url}; profile written to ${path} (readable only by you).\n`);

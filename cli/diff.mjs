@@ -22,7 +22,7 @@ function flatten(v, prefix = "") {
 function summary(/** @type {string} */ path, /** @type {any} */ after) {
   if (/\/origins\//.test(path)) return `${after.url}${after.weight !== 1 ? ` weight ${after.weight}` : ""}`;
   if (path.startsWith("services/"))
-    return (after.routes ?? []).map((r) => `${r.host ?? "*"}${r.path_prefix}`).join(", ");
+    return (after.routes ?? []).map((/** @type {any} */ r) => `${r.host ?? "*"}${r.path_prefix}`).join(", ");
   if (path.startsWith("intentions/")) return after.action;
   if (path.startsWith("log_sinks/")) return `${after.format} → ${after.url}`;
   return "";

@@ -4,16 +4,17 @@ import { get } from "./client.mjs";
 
 /**
  * Polls `path` (newest-first `key` list) every `interval` ms and hands each entry not seen before to `print`.
- * @param {string} path
+ * @param {"/events" | "/logs"} path
+ * @param {Record<string, string | number>} query
  * @param {string} key
  * @param {(entry: any) => void} print
  * @param {{ interval: number; follow: boolean }} opts
  */
-export async function follow(path, key, print, opts) {
+export async function follow(path, query, key, print, opts) {
   const seen = new Set();
   const id = (/** @type {any} */ e) => JSON.stringify(e);
   for (let first = true; ; first = false) {
-    const list = (await get(path))[key];
+    const list = (await get(path, { query }))[key];
     const fresh = list.filter((/** @type {any} */ e) => !seen.has(id(e))).reverse();
     for (const e of fresh) {
       seen.add(id(e));

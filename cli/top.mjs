@@ -59,7 +59,7 @@ const ms = (/** @type {number | null} */ v) => (v === null ? "-" : `${v < 10 ? v
 export function renderTop(/** @type {ReturnType<typeof serviceRows>} */ rows) {
   return table(
     ["SERVICE", "ORIGINS", "REQ/S", "SUCCESS", "P50", "P95", "P99", "ERRORS"],
-    rows.map((r) => [
+    rows.map((/** @type {any} */ r) => [
       r.service,
       r.origins,
       r.rps === null ? "-" : r.rps.toFixed(1),
