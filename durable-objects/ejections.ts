@@ -3,6 +3,7 @@ import type { EjectionReport } from "../src/model/ejection";
 import { commitOrigin } from "./health-ops";
 import { configOf, healthOf } from "./rows";
 import type { RegistryStore } from "./store";
+import { WebhookStore } from "./webhook-store";
 
 /**
  * Applies ejections decided by isolates' passive outlier detection, within
@@ -32,7 +33,9 @@ export function applyEjections(store: RegistryStore, reports: EjectionReport[], 
 
 /** Sets the alarm to the earliest wake time, or deletes it when nothing needs one; returns that time. */
 export async function rearmAlarm(storage: DurableObjectStorage, store: RegistryStore): Promise<number | null> {
-  const next = store.nextWake();
+  // Webhooks with transitions to send are delivered from the alarm too (webhook-delivery.ts).
+  const times = [store.nextWake(), new WebhookStore(storage.sql).nextDue()].filter((t) => t !== null);
+  const next = times.length === 0 ? null : Math.min(...times);
   const current = await storage.getAlarm();
   if (next === null) {
     if (current !== null) await storage.deleteAlarm();

@@ -1,4 +1,3 @@
-import { DurableObject } from "cloudflare:workers";
 import { checkFetcher } from "../src/clients/service-binding";
 import { type MeshEnv, allowPrivateOrigins, subrequestBudget } from "../src/config";
 import type { Catalog, HealthEvent, ServiceHealth } from "../src/model/catalog";
@@ -13,6 +12,7 @@ import { commitOrigin } from "./health-ops";
 import { adminReason, heartbeatRow, patchedRow, registeredRow } from "./origin-writes";
 import { feedReader } from "./feed-reader";
 import { originWriteBreach, serviceWriteBreach } from "./limits-check";
+import { OperatedRegistry } from "./operated";
 import { enforceOriginPolicy } from "./origin-policy";
 import { PolicyStore } from "./policy-store";
 import { regionsOf } from "./region-checks";
@@ -38,7 +38,7 @@ const MISSING_ORIGIN = { ok: false, missing: "origin" } as const;
  * elsewhere — health in src/health/, row building in ./origin-writes.ts,
  * read views in ./registry-views.ts, SQL in ./store.ts.
  */
-export class RegistryCore extends DurableObject<Env> {
+export class RegistryCore extends OperatedRegistry {
   protected readonly store: RegistryStore;
   protected readonly policy: PolicyStore;
   protected readonly regional: RegionalChecks;
@@ -205,9 +205,9 @@ export class RegistryCore extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     sweepDeadlines(this.store, Date.now());
-    // Checks are this run's only outbound fetches: the whole budget is theirs.
     const budget = subrequestBudget(this.env as MeshEnv);
     await runActiveChecks(this.store, checkFetcher(this.env), Date.now, Math.random, budget, this.env);
+    await this.sendWebhooks();
     await this.rearm();
   }
 

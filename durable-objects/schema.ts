@@ -1,5 +1,7 @@
 import { POLICY_MIGRATION } from "./policy-schema";
 import { REGION_MIGRATION } from "./region-schema";
+import { REVISION_MIGRATION } from "./revision-schema";
+import { WEBHOOK_MIGRATION } from "./webhook-schema";
 
 /**
  * SQLite schema of the Registry, as numbered migrations. A migration is
@@ -62,6 +64,10 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   REGION_MIGRATION,
   // 4: intentions and certificate identities (SPEC §9; durable-objects/policy-schema.ts).
   POLICY_MIGRATION,
+  // 5: revisions of declarative applies (SPEC §10; durable-objects/revision-schema.ts).
+  REVISION_MIGRATION,
+  // 6: webhooks and their delivery state (SPEC §10; durable-objects/webhook-schema.ts).
+  WEBHOOK_MIGRATION,
 ];
 
 /** Brings the database up to the newest schema (the Registry's unless `migrations` names another); returns the version it is now at. */

@@ -3,15 +3,38 @@ import type { AppEnv } from "../app-types";
 import { found, registry } from "../clients/registry";
 import { Name } from "../model/common";
 import { Catalog, HealthEvent, ServiceHealth } from "../model/catalog";
+import { MAX_CATALOG_WAIT_MS } from "../model/catalog";
 import { guard } from "./guard";
 import { ServiceParams, errorResponses, jsonResponse } from "./schemas";
+
+/** A Consul-style wait: `30s`, `1m`, `500ms` or plain seconds; longer than a minute is cut to one. */
+const Wait = z
+  .string()
+  .regex(/^\d{1,6}(ms|s|m)?$/, "must be a duration such as 30s, 1m or 500ms")
+  .transform((w) => {
+    const n = Number.parseInt(w, 10);
+    const ms = w.endsWith("ms") ? n : w.endsWith("m") ? n * 60_000 : n * 1000;
+    return Math.min(ms, MAX_CATALOG_WAIT_MS);
+  });
 
 const catalog = createRoute({
   method: "get",
   path: "/catalog",
+  operationId: "getCatalog",
   middleware: guard("read"),
   summary: "The discovery view: every service's origins and their status",
-  responses: { 200: jsonResponse(Catalog, "The catalog"), ...errorResponses },
+  description:
+    "With `index=N` a blocking query (Consul's): the answer comes once the registry's version exceeds N, or after " +
+    "`wait` (default 30s, at most 60s) with the catalog unchanged. `X-Mesh-Index` carries the version to pass next.",
+  request: {
+    query: z
+      .object({
+        index: z.coerce.number().int().min(0).optional(),
+        wait: Wait.optional().openapi({ type: "string", example: "30s" }),
+      })
+      .strict(),
+  },
+  responses: { 200: jsonResponse(Catalog, "The catalog (header X-Mesh-Index: its version)"), ...errorResponses },
 });
 
 const health = createRoute({
@@ -45,7 +68,13 @@ const events = createRoute({
 
 /** `/catalog`, `/events` and `/services/{name}/health`. */
 export function catalogApi(api: OpenAPIHono<AppEnv>): void {
-  api.openapi(catalog, async (c) => c.json(await registry(c.env).catalog(), 200));
+  api.openapi(catalog, async (c) => {
+    const { index, wait } = c.req.valid("query");
+    const stub = registry(c.env);
+    const view = index === undefined ? await stub.catalog() : await stub.catalogAfter(index, wait ?? 30_000);
+    c.header("X-Mesh-Index", String(view.version));
+    return c.json(view, 200);
+  });
 
   api.openapi(health, async (c) => {
     const { name } = c.req.valid("param");

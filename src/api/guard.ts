@@ -8,12 +8,17 @@ import { MeshError } from "../errors";
 /** Largest admin request body accepted. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-const limitBody = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw new MeshError("ERR_TOO_LARGE", `request body is larger than ${MAX_BODY_BYTES} bytes`);
-  },
-});
+/** Largest declarative document `POST /apply` accepts (a whole mesh in one body). */
+export const MAX_APPLY_BYTES = 1024 * 1024;
+
+const limitTo = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new MeshError("ERR_TOO_LARGE", `request body is larger than ${maxSize} bytes`);
+    },
+  });
+const limitBody = limitTo(MAX_BODY_BYTES);
 
 // The validators read a body only when it is declared JSON; anything else must not reach a handler.
 const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
@@ -33,6 +38,11 @@ const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
  * route, and `content-type: application/json` for a route that takes a body.
  * @example createRoute({ method: "put", path: "/services/{name}", middleware: guard("write", "json"), … })
  */
-export function guard(need: ScopeNeed, body: "none" | "json" = "none"): MiddlewareHandler<AppEnv>[] {
-  return body === "json" ? [requireScope(need), limitBody, jsonOnly] : [requireScope(need), limitBody];
+export function guard(
+  need: ScopeNeed,
+  body: "none" | "json" = "none",
+  maxBytes = MAX_BODY_BYTES,
+): MiddlewareHandler<AppEnv>[] {
+  const limit = maxBytes === MAX_BODY_BYTES ? limitBody : limitTo(maxBytes);
+  return body === "json" ? [requireScope(need), limit, jsonOnly] : [requireScope(need), limit];
 }

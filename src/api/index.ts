@@ -4,6 +4,9 @@ import type { AppEnv } from "../app-types";
 import { adminAuth, assertRoutesScoped } from "../auth/middleware";
 import { catchUpRoutes } from "../proxy/isolate";
 import { catalogApi } from "./catalog";
+import { declarativeApi } from "./declarative";
+import { meshConfigSchema } from "./mesh-config-schema";
+import { openApiDocument } from "./openapi-doc";
 import { identitiesApi } from "./identities";
 import { intentionsApi } from "./intentions";
 import { logSinksApi } from "./log-sinks";
@@ -12,10 +15,11 @@ import { originsApi } from "./origins";
 import { serviceTokensApi } from "./service-tokens";
 import { servicesApi } from "./services";
 import { statsApi } from "./stats";
+import { webhooksApi } from "./webhooks";
 import { validationError } from "./validation";
 
 /** Routes anyone may read, without a scope: the OpenAPI document. */
-const PUBLIC_PATHS = ["/openapi.json"];
+const PUBLIC_PATHS = ["/openapi.json", "/schema/mesh-config.json"];
 
 // A write through this isolate is in its own data plane's table before the writer gets the answer; proxied
 // requests keep the current table meanwhile, and concurrent writes share one refresh.
@@ -53,15 +57,8 @@ export function adminApi(): OpenAPIHono<AppEnv> {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  api.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "flaremesh admin API",
-      version: "1.0.0",
-      description: "Service registry, health and routing configuration.",
-    },
-    security: [{ bearer: [] }],
-  });
+  openApiDocument(api);
+  meshConfigSchema(api);
   // Authentication for every route; each route declares its own scope and body checks (./guard.ts).
   api.use("*", adminAuth(), invalidateAfterWrites);
   servicesApi(api);
@@ -73,6 +70,8 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   serviceTokensApi(api);
   intentionsApi(api);
   identitiesApi(api);
+  declarativeApi(api);
+  webhooksApi(api);
   assertRoutesScoped(api, PUBLIC_PATHS);
   return api;
 }

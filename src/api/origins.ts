@@ -131,9 +131,9 @@ export function originsApi(api: OpenAPIHono<AppEnv>): void {
 }
 
 /** An origin URL checked against the edge's rules and this Worker's bindings: the URL to store, and warnings. */
-function checked(raw: string, env: MeshEnv): { url: string; warnings: string[] } {
+export function checked(raw: string, env: MeshEnv, field?: string): { url: string; warnings: string[] } {
   const allowPrivate = allowPrivateOrigins(env);
-  const url = checkOriginUrl(raw, { allowPrivate, binding: (name) => bindingVerdict(env, name) });
+  const url = checkOriginUrl(raw, { allowPrivate, binding: (name) => bindingVerdict(env, name), field });
   return { url: baseUrl(url), warnings: urlWarnings(url, { allowPrivate }) };
 }
 

@@ -14,7 +14,7 @@ export function redacted<S extends Pick<ServiceConfig, "health_check">>(service:
 }
 
 /** Refuses (422) a `tls.client_certificate_binding` the Worker does not have as a fetcher. */
-function assertCertificateBinding(env: object, name: string): void {
+export function assertCertificateBinding(env: object, name: string): void {
   const verdict = bindingVerdict(env, name);
   if (verdict === "service") return;
   const why =

@@ -1,6 +1,10 @@
 import { z } from "@hono/zod-openapi";
+
 import { OriginHealth, STATUSES } from "./origin";
 import { RegionHealthMap } from "./region";
+
+/** Longest a blocking catalog query (`GET /catalog?index=&wait=`) waits. */
+export const MAX_CATALOG_WAIT_MS = 60_000;
 
 /** A health transition, as `GET /events` and `GET /services/{name}/health` show it. */
 export const HealthEvent = z

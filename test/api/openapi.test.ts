@@ -73,3 +73,17 @@ describe("OpenAPI document", () => {
     expect(Object.keys(doc.paths["/log-sinks/{name}"])).toEqual(expect.arrayContaining(["put", "delete"]));
   });
 });
+
+describe("OpenAPI document: what tools need", () => {
+  it("has servers, a license, and a unique operationId on every operation", async () => {
+    const doc = (await api("GET", "/openapi.json", undefined, { token: null })).json;
+    expect(doc.servers).toEqual([{ url: "/_mesh/api/v1", description: "this mesh" }]);
+    expect(doc.info.license).toEqual({ name: "Apache-2.0", identifier: "Apache-2.0" });
+    const ids = Object.values<Record<string, any>>(doc.paths).flatMap((item) =>
+      Object.values<any>(item).map((op) => op.operationId),
+    );
+    expect(ids.every((id) => typeof id === "string" && id.length > 0)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining(["applyConfig", "exportConfig", "getServicesByNameOrigins"]));
+  });
+});
