@@ -5,11 +5,15 @@ import type { MeshEnv } from "../../src/config";
 import worker from "../../src/index";
 import { env, token } from "./admin";
 
+/** The kid of the signing key {@link directMesh} configures. */
+export const DIRECT_KID = "fuzz-1";
+
 /** The Worker with vars of its own, called directly (in workerd, with the test's bindings). */
 export interface DirectMesh {
   env: MeshEnv;
-  /** The public half of the signing key MESH_SIGNING_KEYS holds (kid `fuzz-1`). */
+  /** The signing key MESH_SIGNING_KEYS holds (kid {@link DIRECT_KID}), to verify what the mesh signs or forge near misses. */
   publicKey: CryptoKey;
+  privateKey: CryptoKey;
   /** Sends a request to the Worker's `fetch`; a throw (a crash) rejects. */
   fetch(request: Request): Promise<Response>;
   /** Calls the admin API with a mesh:read mesh:write token; `raw` is sent as the body as is. */
@@ -24,7 +28,7 @@ export interface DirectMesh {
  */
 export async function directMesh(vars: Partial<MeshEnv> = {}): Promise<DirectMesh> {
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), kid: "fuzz-1" };
+  const jwk = { ...(await exportJWK(privateKey)), kid: DIRECT_KID };
   const meshEnv = { ...env, MESH_SIGNING_KEYS: JSON.stringify([jwk]), ...vars } as MeshEnv;
   const bearer = await token("mesh:read mesh:write", {}, meshEnv.MESH_ADMIN_SECRET!);
   const fetch = async (request: Request) =>
@@ -32,6 +36,7 @@ export async function directMesh(vars: Partial<MeshEnv> = {}): Promise<DirectMes
   return {
     env: meshEnv,
     publicKey,
+    privateKey,
     fetch,
     admin(method, path, body, raw, contentType = "application/json") {
       const headers: Record<string, string> = { authorization: `Bearer ${bearer}` };
