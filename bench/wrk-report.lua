@@ -1,8 +1,15 @@
 -- Prints wrk's summary as one JSON line (prefixed WRK_JSON) for bench/lib/wrk.mjs.
--- An optional host header comes from the environment (wrk passes no arguments to done()).
+-- An optional host header and extra headers come from the environment (wrk passes no arguments to done()).
 local host = os.getenv("BENCH_HOST")
 if host and host ~= "" then
   wrk.headers["Host"] = host
+end
+-- Extra request headers, one "name: value" per line (e.g. an x-mesh-caller token on every request).
+local extra = os.getenv("BENCH_HEADERS")
+if extra and extra ~= "" then
+  for name, value in extra:gmatch("([^:\n]+):%s*([^\n]*)") do
+    wrk.headers[name] = value
+  end
 end
 
 function done(summary, latency, requests)

@@ -45,6 +45,7 @@ export function adminClient(baseUrl, secret) {
     token,
     get: (path) => call("GET", path),
     put: (path, body) => call("PUT", path, body),
+    post: (path, body) => call("POST", path, body),
     delete: (path) => call("DELETE", path),
   };
 }

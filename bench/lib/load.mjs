@@ -8,10 +8,11 @@ const BENCH = fileURLToPath(new URL("..", import.meta.url));
 
 /**
  * Peak throughput with wrk: one thread, `connections` keep-alive connections,
- * `durationS` seconds (wrk stops by itself; we kill it 15 s later at most).
+ * `durationS` seconds (wrk stops by itself; we kill it 15 s later at most),
+ * with `headers` (an object) added to every request.
  * @example const r = await runWrk({ url, durationS: 10, pids: () => contestant.pids() });
  */
-export async function runWrk({ url, host, durationS, connections = 32, pids = () => [] }) {
+export async function runWrk({ url, host, durationS, connections = 32, pids = () => [], headers = {} }) {
   const before = cpuSeconds(pids());
   const proc = startProcess(
     "wrk",
@@ -27,7 +28,13 @@ export async function runWrk({ url, host, durationS, connections = 32, pids = ()
     ],
     {
       name: "wrk",
-      env: { ...process.env, BENCH_HOST: host ?? "" },
+      env: {
+        ...process.env,
+        BENCH_HOST: host ?? "",
+        BENCH_HEADERS: Object.entries(headers)
+          .map(([name, value]) => `${name}: ${value}`)
+          .join("\n"),
+      },
     },
   );
   const timer = setTimeout(() => void proc.kill(), (durationS + 15) * 1000);

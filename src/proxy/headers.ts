@@ -67,10 +67,21 @@ export function hopsOf(headers: Headers): number {
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
-/** Removes hop-by-hop fields, including those the `Connection` field names. */
+/** An RFC 9110 field name (a token); `Headers.delete` throws on anything else. */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Removes hop-by-hop fields, including those the `Connection` field names
+ * (a client's entry that is no field name names nothing, and is skipped).
+ */
 export function stripHopByHop(headers: Headers): Headers {
   const named = headers.get("connection");
-  if (named) for (const name of named.split(",")) if (name.trim()) headers.delete(name.trim());
+  if (named) {
+    for (const entry of named.split(",")) {
+      const name = entry.trim();
+      if (FIELD_NAME.test(name)) headers.delete(name);
+    }
+  }
   for (const name of HOP_BY_HOP) headers.delete(name);
   return headers;
 }

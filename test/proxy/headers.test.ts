@@ -22,6 +22,14 @@ describe("proxy header hygiene", () => {
     expect(h.get("accept")).toBe("text/plain");
   });
 
+  it("ignores names in Connection that are not header names instead of throwing (found by the property test)", () => {
+    const incoming = new Headers({ connection: "(Ddo$cC, x-hop ,, a b, ü", "x-hop": "1", accept: "*/*" });
+    const h = upstreamHeaders(incoming, facts);
+    expect(h.has("x-hop")).toBe(false);
+    expect(h.has("connection")).toBe(false);
+    expect(h.get("accept")).toBe("*/*");
+  });
+
   it("overwrites client-supplied forwarding fields with what the mesh saw", () => {
     const h = upstreamHeaders(
       new Headers({
