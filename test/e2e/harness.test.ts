@@ -173,8 +173,13 @@ describe("mesh harness", () => {
       });
       expect(put.status).toBe(201);
       expect((await mesh.admin("PUT", "/services/named/origins/n", { url })).status).toBe(201);
-      await waitFor(() => o.healthCount >= 1, { timeoutMs: 10_000, what: "a health check from the registry's alarm" });
-      expect(mesh.edge.requests.find((r) => r.url === `${url}/healthz`)).toMatchObject({
+      // The edge records a request once its answer is back, a moment after the origin counted it: wait for the record.
+      const check = await waitFor(() => mesh.edge.requests.find((r) => r.url === `${url}/healthz`), {
+        timeoutMs: 10_000,
+        what: "a health check from the registry's alarm, through the edge",
+      });
+      expect(o.healthCount).toBeGreaterThanOrEqual(1);
+      expect(check).toMatchObject({
         target: `127.0.0.1:${o.port}`,
         status: 200,
         edgeError: null,
