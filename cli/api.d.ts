@@ -26,14 +26,21 @@ export interface paths {
         };
         /** Get a service with its origins */
         get: operations["getServicesByName"];
-        /** Create or replace a service */
+        /**
+         * Create or replace a service (the whole resource: a field left out takes its default)
+         * @description PUT replaces the whole service: every field not in the body goes back to its default. To change some fields only, use PATCH. The body GET returns is accepted as it is: `name` (if it is the path's) and the read-only `origins` are ignored; any other unknown field is refused.
+         */
         put: operations["putServicesByName"];
         post?: never;
         /** Delete a service and its origins */
         delete: operations["deleteServicesByName"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change some fields of a service (JSON merge patch, RFC 7396)
+         * @description Objects merge, `null` resets a field to its default, arrays and other values replace; the result is validated like a PUT body. `content-type: application/json` or `application/merge-patch+json`.
+         */
+        patch: operations["patchServicesByName"];
         trace?: never;
     };
     "/services/{name}/origins": {
@@ -594,14 +601,27 @@ export interface components {
         Pools: {
             [key: string]: components["schemas"]["Pool"];
         };
+        /** @description A group of the service's origins: those whose `zone` is the pool's name. Coordinates (degrees) are needed for `proximity`. */
         Pool: {
-            /** @default 1 */
+            /**
+             * @description Failover order: lower first, ties by pool name
+             * @default 1
+             */
             priority: number;
-            /** @default 1 */
+            /**
+             * @description Eligible origins (weight > 0) the pool needs to count as healthy; at least 1 is always needed
+             * @default 1
+             */
             minimum_origins: number;
-            /** @default [] */
+            /**
+             * @description `geo`: request.cf.country values sent here first
+             * @default []
+             */
             countries: string[];
-            /** @default [] */
+            /**
+             * @description `geo`: request.cf.continent values sent here when no pool lists the country
+             * @default []
+             */
             continents: ("AF" | "AN" | "AS" | "EU" | "NA" | "OC" | "SA" | "T1")[];
             /** @default null */
             latitude: number | null;
@@ -611,21 +631,29 @@ export interface components {
         /** @default {} */
         Steering: {
             /**
+             * @description `off`: all origins; `failover`: the healthy pool with the lowest priority; `geo`: the pool listing the request's country, else continent, else failover order; `proximity`: the nearest healthy pool; `random`: weighted by pool size. An unhealthy choice falls to the next pool in failover order, then `fallback_pool`, then panic over all origins. Responses say the choice: `x-mesh-pool` and `server-timing: steer;desc="geo DE→eu"`.
              * @default off
              * @enum {string}
              */
             policy: "off" | "failover" | "geo" | "proximity" | "random";
-            /** @default null */
+            /**
+             * @description Last resort when no pool is healthy, taken if it has any eligible origin
+             * @default null
+             */
             fallback_pool: string | null;
         };
         /** @default {} */
         SessionAffinity: {
             /**
+             * @description `cookie`: the first answer sets a signed `__flaremesh` cookie (HttpOnly, Secure, SameSite=Lax) that keeps the client on that origin while it is eligible; `header`: the named header's value is consistent-hashed; `ip_cookie`: the client address is hashed for the first pick, then the cookie. A forged or stale cookie is ignored; the cookie is never forwarded to origins.
              * @default none
              * @enum {string}
              */
             type: "none" | "cookie" | "header" | "ip_cookie";
-            /** @default 82800 */
+            /**
+             * @description Lifetime of a pin (the cookie's Max-Age), in seconds
+             * @default 82800
+             */
             ttl_s: number;
             /** @default null */
             header: string | null;
@@ -671,7 +699,11 @@ export interface components {
             url: string;
             /** @default 1 */
             weight: number;
-            /** @default null */
+            /**
+             * @description Where the origin runs; it names the origin's pool when the service has `pools` (SPEC §7)
+             * @default null
+             * @example eu
+             */
             zone: string | null;
             /** @default [] */
             tags: string[];
@@ -686,7 +718,7 @@ export interface components {
             /** @default null */
             ttl_s: number | null;
         };
-        ServiceInput: {
+        ServicePut: {
             /** @description At most MESH_MAX_ROUTES_PER_SERVICE (default 64) routes */
             routes: components["schemas"]["Route"][];
             /** @default false */
@@ -713,6 +745,23 @@ export interface components {
             pools?: components["schemas"]["Pools"];
             steering?: components["schemas"]["Steering"];
             session_affinity?: components["schemas"]["SessionAffinity"];
+            /** @description Ignored when it is the path's name; any other is a 400 */
+            name?: string;
+            /** @description Read-only (what GET returns): ignored */
+            origins?: unknown[];
+        };
+        /**
+         * @example {
+         *       "load_balancer": {
+         *         "policy": "ewma"
+         *       },
+         *       "retries": {
+         *         "attempts": null
+         *       }
+         *     }
+         */
+        ServicePatch: {
+            [key: string]: unknown;
         };
         OriginWritten: components["schemas"]["Origin"] & {
             /**
@@ -722,6 +771,14 @@ export interface components {
              *     ]
              */
             warnings?: string[];
+        };
+        OriginPut: components["schemas"]["OriginInput"] & {
+            /** @description Ignored when it is the path's id; any other is a 400 */
+            id?: string;
+            /** @description Read-only (what GET returns): ignored */
+            health?: unknown;
+            /** @description Read-only (what a write returns): ignored */
+            warnings?: unknown;
         };
         OriginPatch: {
             weight?: number;
@@ -854,6 +911,7 @@ export interface components {
             status: number;
             service: string | null;
             origin_id: string | null;
+            pool: string | null;
             attempts: number;
             duration_ms: number;
             upstream_ms: number | null;
@@ -972,6 +1030,7 @@ export interface components {
                     shipped: number;
                     dropped: number;
                     failures: number;
+                    last_attempt_ms?: number | null;
                 }[];
             };
         };
@@ -1286,7 +1345,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ServiceInput"];
+                "application/json": components["schemas"]["ServicePut"];
             };
         };
         responses: {
@@ -1363,6 +1422,69 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid request (ERR_VALIDATION) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token (ERR_UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Token lacks the scope (ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such service or origin (ERR_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchServicesByName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["ServicePatch"];
+                "application/json": components["schemas"]["ServicePatch"];
+            };
+        };
+        responses: {
+            /** @description The service after the patch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Service"];
+                };
             };
             /** @description Invalid request (ERR_VALIDATION) */
             400: {
@@ -1545,7 +1667,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["OriginInput"];
+                "application/json": components["schemas"]["OriginPut"];
             };
         };
         responses: {

@@ -2,7 +2,6 @@
 // Makes and rotates the mesh's signing keys (MESH_SIGNING_KEYS: a JSON array of
 // private JWKs; the first signs, all are published at /_mesh/.well-known/jwks.json).
 // Run with --help for the rotation steps.
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 
@@ -69,14 +68,16 @@ async function newKey() {
   return { ...jwk, alg: "EdDSA", kid };
 }
 
-/** The current keys from stdin: a JSON array of JWKs, a JWKS object, or one JWK (the old MESH_SIGNING_KEY). */
-function current() {
-  let text;
-  try {
-    text = readFileSync(0, "utf8").trim();
-  } catch {
-    fail("pipe the current MESH_SIGNING_KEYS value on stdin");
-  }
+/**
+ * The current keys from stdin: a JSON array of JWKs, a JWKS object, or one JWK (the old MESH_SIGNING_KEY).
+ * Read as a stream to its end: a synchronous read of a pipe that has no data yet fails with EAGAIN.
+ */
+async function current() {
+  if (process.stdin.isTTY) fail("pipe the current MESH_SIGNING_KEYS value on stdin");
+  let text = "";
+  process.stdin.setEncoding("utf8");
+  for await (const chunk of process.stdin) text += chunk;
+  text = text.trim();
   if (text === "") fail("stdin is empty: pipe the current MESH_SIGNING_KEYS value in");
   let parsed;
   try {
@@ -103,18 +104,18 @@ const commands = [args.add, args.promote, args.retire, args.kids].filter((c) => 
 if (commands.length > 1) fail("give one of --add, --promote, --retire, --kids");
 
 let out;
-if (args.add) out = [...current(), await newKey()];
+if (args.add) out = [...(await current()), await newKey()];
 else if (args.promote !== undefined) {
-  const keys = current();
+  const keys = await current();
   const i = find(keys, args.promote);
   out = [keys[i], ...keys.filter((_, j) => j !== i)];
 } else if (args.retire !== undefined) {
-  const keys = current();
+  const keys = await current();
   const i = find(keys, args.retire);
   if (i === 0) fail(`${args.retire} is the signing key: promote another one first`);
   out = keys.filter((_, j) => j !== i);
 } else if (args.kids) {
-  const keys = current();
+  const keys = await current();
   process.stdout.write(`${keys.map((k, i) => `${k.kid}${i === 0 ? " (signing)" : ""}`).join("\n")}\n`);
   process.exit(0);
 } else out = [await newKey()];
