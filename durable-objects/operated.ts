@@ -11,6 +11,7 @@ import { rearmAlarm } from "./ejections";
 import type { PolicyStore } from "./policy-store";
 import type { RegionalChecks } from "./regional";
 import { catalogView } from "./registry-views";
+import { changesBetween, resourceStates } from "./resource-states";
 import { RevisionStore } from "./revision-store";
 import type { RegistryStore } from "./store";
 import type { VersionWatch } from "./version-watch";
@@ -46,6 +47,20 @@ export abstract class OperatedRegistry extends DurableObject<Env> {
   /** The services (with origins) and intentions as a declarative document holds them, defaults filled in. */
   exportConfig(): { version: number; config: RegistryConfig } {
     return { version: this.store.version(), config: currentConfig({ store: this.store, policy: this.policy }) };
+  }
+
+  /** The resources at `paths` as a declarative document holds them (see resource-states.ts). */
+  resourceStates(paths: string[]): Record<string, unknown> {
+    return resourceStates(this.store, this.policy, paths);
+  }
+
+  /**
+   * Records what a write outside `/apply` changed (`before` and `after` of
+   * the resources it touched) as a revision, so that rollback can undo it.
+   */
+  recordWrite(by: string, before: Record<string, unknown>, after: Record<string, unknown>): number | null {
+    const changes = changesBetween(before, after);
+    return changes.length === 0 ? null : new RevisionStore(this.ctx.storage.sql).record(Date.now(), by, changes);
   }
 
   /** The newest `limit` revisions, newest first. */

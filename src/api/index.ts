@@ -17,6 +17,7 @@ import { servicesApi } from "./services";
 import { statsApi } from "./stats";
 import { webhooksApi } from "./webhooks";
 import { validationError } from "./validation";
+import { recordWriteRevisions } from "./write-revisions";
 
 /** Routes anyone may read, without a scope: the OpenAPI document. */
 const PUBLIC_PATHS = ["/openapi.json", "/schema/mesh-config.json"];
@@ -60,7 +61,7 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   openApiDocument(api);
   meshConfigSchema(api);
   // Authentication for every route; each route declares its own scope and body checks (./guard.ts).
-  api.use("*", adminAuth(), invalidateAfterWrites);
+  api.use("*", adminAuth(), invalidateAfterWrites, recordWriteRevisions);
   servicesApi(api);
   originsApi(api);
   catalogApi(api);

@@ -129,6 +129,45 @@ describe("revisions and rollback", () => {
   });
 });
 
+describe("revisions of writes outside /apply", () => {
+  it("records service, origin and intention writes through their own routes, and rolls them back", async () => {
+    const svc = { routes: [{ path_prefix: "/w-rev" }], health_check: null };
+    expect((await api("PUT", "/services/w-rev", svc)).status).toBe(201);
+    const start = (await api("GET", "/revisions?limit=1")).json.revisions[0];
+    expect(start).toMatchObject({ by: "test" });
+    expect(ops(start)).toEqual(["create services/w-rev"]);
+
+    const added = await api("POST", "/services/w-rev/origins", { url: "https://a.example.com" });
+    await api("PATCH", "/services/w-rev", { timeout_ms: 4000 });
+    await api("PUT", "/intentions/*/w-rev", { action: "deny" });
+    await api("PUT", "/services/w-rev/origins/b", { url: "https://b.example.com" });
+    await api("PUT", "/services/w-rev/origins/b/heartbeat"); // health only: no revision
+    const latest = (await api("GET", "/revisions?limit=4")).json.revisions;
+    expect(latest.map(ops)).toEqual([
+      ["create services/w-rev/origins/b"],
+      ["create intentions/*/w-rev"],
+      ["update services/w-rev"],
+      [`create services/w-rev/origins/${added.json.id}`],
+    ]);
+    expect(latest[2].changes[0].before.timeout_ms).toBe(15000);
+    expect(latest[2].changes[0].after.timeout_ms).toBe(4000);
+
+    // Deleting the service deletes its origins: one revision, origins first, so a rollback recreates the service first.
+    expect((await api("DELETE", "/services/w-rev")).status).toBe(204);
+    const deleted = (await api("GET", "/revisions?limit=1")).json.revisions[0];
+    expect(ops(deleted)).toEqual([
+      "delete services/w-rev/origins/b",
+      `delete services/w-rev/origins/${added.json.id}`,
+      "delete services/w-rev",
+    ]);
+    const back = await api("POST", `/revisions/${deleted.revision - 1}/rollback`);
+    expect(back.json.applied).toBe(true);
+    const restored = (await api("GET", "/services/w-rev")).json;
+    expect(restored.timeout_ms).toBe(4000);
+    expect(restored.origins.map((o: { id: string }) => o.id).sort()).toEqual([added.json.id, "b"].sort());
+  });
+});
+
 describe("GET /schema/mesh-config.json", () => {
   it("serves the document's JSON Schema without a token", async () => {
     const res = await exports.default.fetch("https://mesh.test/_mesh/api/v1/schema/mesh-config.json");
