@@ -11,8 +11,9 @@ const HELP = `usage: node scripts/gen-signing-key.mjs [command]
                    node scripts/gen-signing-key.mjs | npx wrangler secret put MESH_SIGNING_KEYS
   --add          read the current MESH_SIGNING_KEYS on stdin, print it with a new key
                  added last (published, not yet signing)
-  --promote KID  read the current value on stdin, print it with KID first (signing)
-  --retire KID   read the current value on stdin, print it without KID
+  --promote=KID  read the current value on stdin, print it with KID first (signing)
+  --retire=KID   read the current value on stdin, print it without KID
+                 (write the '=': a kid may start with '-')
   --kids         read the current value on stdin, print each kid, the signing one first
 
 Rotating without breaking a caller or an origin:
@@ -23,13 +24,13 @@ Rotating without breaking a caller or an origin:
               The new key is published in the JWKS; the old one still signs.
   2. wait until every origin has refetched the JWKS (it is served with max-age=300;
      give verifiers that cache longer their own time), then promote:
-                node scripts/gen-signing-key.mjs --promote NEW_KID < next.json > next2.json
+                node scripts/gen-signing-key.mjs --promote=NEW_KID < next.json > next2.json
                 npx wrangler secret put MESH_SIGNING_KEYS < next2.json
               New x-mesh-identity assertions and service tokens are signed with the new key;
               tokens of the old key still verify.
   3. mint new service tokens (POST /_mesh/api/v1/service-tokens) and hand them out; when
      the old ones have expired (30 days at most), retire the old key:
-                node scripts/gen-signing-key.mjs --retire OLD_KID < next2.json > final.json
+                node scripts/gen-signing-key.mjs --retire=OLD_KID < next2.json > final.json
                 npx wrangler secret put MESH_SIGNING_KEYS < final.json
               Every token of the old key stops verifying: this is also how a leaked
               service token is revoked early.

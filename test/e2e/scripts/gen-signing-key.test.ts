@@ -40,14 +40,15 @@ describe("scripts/gen-signing-key.mjs", () => {
     expect(oldKid).toBe(key!.kid);
     expect(newKid).not.toBe(oldKid);
 
-    const promoted = await run(["--promote", newKid!], added.stdout);
+    // `=`: a kid is base64url and may start with '-', which a separate argument would make an option.
+    const promoted = await run([`--promote=${newKid}`], added.stdout);
     expect(kids(promoted.stdout)).toEqual([newKid, oldKid]);
     expect((await run(["--kids"], promoted.stdout)).stdout).toBe(`${newKid} (signing)\n${oldKid}\n`);
 
-    const refused = await run(["--retire", newKid!], promoted.stdout);
+    const refused = await run([`--retire=${newKid}`], promoted.stdout);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("is the signing key: promote another one first");
-    const retired = await run(["--retire", oldKid!], promoted.stdout);
+    const retired = await run([`--retire=${oldKid}`], promoted.stdout);
     expect(kids(retired.stdout)).toEqual([newKid]);
   });
 
@@ -58,6 +59,10 @@ describe("scripts/gen-signing-key.mjs", () => {
     const notJson = await run(["--add"], "nope");
     expect(notJson.code).toBe(2);
     expect(notJson.stderr).toContain("stdin is not JSON");
+    // A kid that starts with '-' given as a separate argument is refused with how to write it (1 kid in 64 does).
+    const dashed = await run(["--promote", "-abc"], (await run([])).stdout);
+    expect(dashed.code).toBe(2);
+    expect(dashed.stderr).toContain("--promote=-XYZ");
     const unknownKid = await run(["--promote", "zzz"], (await run([])).stdout);
     expect(unknownKid.code).toBe(2);
     expect(unknownKid.stderr).toContain("no key has kid zzz");
