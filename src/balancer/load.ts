@@ -67,6 +67,20 @@ export class LoadStats {
     e.at = now;
   }
 
+  /**
+   * Counts a request to `id` as given up after `elapsedMs` (a hedge race's loser): the time is only
+   * a lower bound of its latency, so it may raise the estimate but never lower it.
+   */
+  abandon(id: string, now: number, elapsedMs: number): void {
+    const e = this.#touch(id, now);
+    e.inflight = Math.max(0, e.inflight - 1);
+    const current = this.#estimate(e, now);
+    if (Number.isNaN(e.rtt) || elapsedMs > current) {
+      e.rtt = Math.max(0, elapsedMs);
+      e.at = now;
+    }
+  }
+
   /** Requests to `id` sent and not yet finished. */
   inflight(id: string): number {
     return this.#entries.get(id)?.inflight ?? 0;
