@@ -5,6 +5,8 @@ import { failed, type TryResult } from "./attempt";
 export interface Flight {
   /** The endpoint id tried. */
   readonly id: string;
+  /** Epoch ms it was sent. */
+  readonly started: number;
   readonly controller: AbortController;
   /** Settles (never rejects) with the try's result; an aborted try comes to a `timeout`. */
   readonly done: Promise<Landed>;

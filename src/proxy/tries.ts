@@ -110,7 +110,7 @@ export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutco
         settle(plan, deps, out, f);
         if (f.result.kind === "response") await f.result.response.body?.cancel();
       }
-      for (const loser of raced.losers) void loser.done.then((l) => abandon(deps, l));
+      for (const loser of raced.losers) abandon(deps, loser);
       landed = raced.landed;
     }
     const result = landed.result;
@@ -148,8 +148,9 @@ function launch(plan: TryPlan, deps: TryDeps, out: TriesOutcome, pick: Endpoint)
     "unbound" in target
       ? Promise.resolve({ kind: "connect-failure", error: target.unbound, ms: 0 })
       : tryOnce(target.url, plan.init, timeout, deps.clock, target.via, plan.upgrade, controller);
-  const flight: { id: string; controller: AbortController; done: Promise<Landed> } = {
+  const flight: { id: string; started: number; controller: AbortController; done: Promise<Landed> } = {
     id: pick.id,
+    started: now,
     controller,
     done: null as unknown as Promise<Landed>,
   };
@@ -175,10 +176,17 @@ function settle(plan: TryPlan, deps: TryDeps, out: TriesOutcome, { flight, resul
 
 /**
  * A try aborted for losing a race: no failure of its origin (passive health never hears of it),
- * its time so far only a lower bound of its latency. An answer that came anyway is cancelled unread.
+ * its time so far only a lower bound of its latency. It leaves the in-flight count now, not once
+ * the abort has settled, which the request may not outlive; an answer that came anyway is
+ * cancelled unread.
  */
-function abandon(deps: TryDeps, { flight, result }: Landed): void {
-  deps.load.abandon(flight.id, deps.clock(), result.ms);
+function abandon(deps: TryDeps, loser: Flight): void {
+  const now = deps.clock();
+  deps.load.abandon(loser.id, now, now - loser.started);
+  void loser.done.then(cancelUnread);
+}
+
+function cancelUnread({ result }: Landed): void {
   if (result.kind === "response") result.response.body?.cancel().catch(() => {});
 }
 
