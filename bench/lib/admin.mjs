@@ -59,8 +59,8 @@ export function benchService(host, policy) {
   return { routes: [{ host, path_prefix: "/" }], load_balancer: { policy, hash_on: null }, health_check: null };
 }
 
-/** Registers `service` with origins `o1…oN` at `urls`. */
-export async function configureService(admin, name, host, policy, urls) {
-  await admin.put(`/services/${name}`, benchService(host, policy));
+/** Registers `service` with origins `o1…oN` at `urls`; `extra` adds service fields (e.g. `hedge`). */
+export async function configureService(admin, name, host, policy, urls, extra = {}) {
+  await admin.put(`/services/${name}`, { ...benchService(host, policy), ...extra });
   for (const [i, url] of urls.entries()) await admin.put(`/services/${name}/origins/o${i + 1}`, { url });
 }

@@ -10,6 +10,8 @@ export interface LoadStatsOptions {
   readonly floorMs?: number;
   /** Endpoints tracked at most; the least recently used are forgotten first. */
   readonly maxEntries?: number;
+  /** Least weight a sample below the estimate gets, however soon it follows the last one (default 0.1). */
+  readonly minSampleWeight?: number;
 }
 
 interface Entry {
@@ -35,6 +37,7 @@ export class LoadStats {
   readonly #penalty: number;
   readonly #floor: number;
   readonly #max: number;
+  readonly #keep: number;
 
   constructor(options: LoadStatsOptions = {}) {
     this.#defaultRtt = options.defaultRttMs ?? 30;
@@ -42,6 +45,7 @@ export class LoadStats {
     this.#penalty = options.penaltyMs ?? 1_000;
     this.#floor = options.floorMs ?? 1;
     this.#max = options.maxEntries ?? 4_096;
+    this.#keep = 1 - (options.minSampleWeight ?? 0.1);
   }
 
   /** Counts a request sent to `id`. */
@@ -60,11 +64,29 @@ export class LoadStats {
     if (Number.isNaN(e.rtt) || rtt >= current) {
       e.rtt = rtt;
     } else {
-      // The longer since the last sample, the more the new one counts.
-      const w = Math.exp(-Math.max(0, now - e.at) / this.#tau);
+      // The longer since the last sample, the more the new one counts; and each counts for at
+      // least a tenth, so that a peak every origin saw at once (a pause of the isolate itself
+      // adds its length to every request in flight) is outvoted by a busy origin's next fast
+      // answers within a second instead of lingering for the 10 s decay, which made an idle
+      // slow origin look no worse than its peers meanwhile.
+      const w = Math.min(this.#keep, Math.exp(-Math.max(0, now - e.at) / this.#tau));
       e.rtt = current * w + rtt * (1 - w);
     }
     e.at = now;
+  }
+
+  /**
+   * Counts a request to `id` as given up after `elapsedMs` (a hedge race's loser): the time is only
+   * a lower bound of its latency, so it may raise the estimate but never lower it.
+   */
+  abandon(id: string, now: number, elapsedMs: number): void {
+    const e = this.#touch(id, now);
+    e.inflight = Math.max(0, e.inflight - 1);
+    const current = this.#estimate(e, now);
+    if (Number.isNaN(e.rtt) || elapsedMs > current) {
+      e.rtt = Math.max(0, elapsedMs);
+      e.at = now;
+    }
   }
 
   /** Requests to `id` sent and not yet finished. */

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Name, ShortString, int } from "./common";
+import { Hedge } from "./hedge";
 import { Origin } from "./origin";
 import { RateLimit } from "./rate-limit";
 import { Pools, REGIONS, SessionAffinity, Steering, steeringIssues } from "./steering";
@@ -149,6 +150,7 @@ const ServiceFields = z
     pools: Pools.default({}),
     steering: Steering.prefault({}),
     session_affinity: SessionAffinity.prefault({}),
+    hedge: Hedge.nullable().default(null),
   })
   .strict();
 

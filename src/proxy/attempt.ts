@@ -17,6 +17,7 @@ export type TryResult =
  * back to the client (`manual`), and `signal` is each try's own, set by `tryOnce`.
  */
 export interface TryInit extends RequestInit {
+  method: string;
   redirect: "manual";
   signal: AbortSignal | null;
 }
@@ -33,9 +34,10 @@ export function tryInit(method: string, headers: Headers, body: BodyInit | null)
  * Sends one request to an origin — through `via` (a service binding) when
  * given, else the global `fetch` — aborting it after `timeoutMs` without
  * response headers. The timer stops once headers arrive, so a slow body
- * still streams. Tries run one at a time, so each can put its own signal in
- * the request's `init` rather than copy it. `upgrade`: a WebSocket upgrade,
- * whose answer is judged an edge error by its status only.
+ * still streams. `fetch` reads `init` before it returns, so each try (a
+ * hedge's too) can put its own signal in the request's `init` rather than
+ * copy it. `upgrade`: a WebSocket upgrade, whose answer is judged an edge
+ * error by its status only. `controller`: lets a hedge race abort the try too.
  * @example const r = await tryOnce("https://users-1.example.com/users", tryInit("GET", headers, null), 5000, Date.now)
  */
 export async function tryOnce(
@@ -45,9 +47,9 @@ export async function tryOnce(
   clock: () => number,
   via: ServiceFetcher | null = null,
   upgrade = false,
+  controller = new AbortController(),
 ): Promise<TryResult> {
   const started = clock();
-  const controller = new AbortController();
   const timer = setTimeout(abortTry, timeoutMs, controller);
   init.signal = controller.signal;
   try {
@@ -59,7 +61,7 @@ export async function tryOnce(
     }
     return { kind: "response", response, ms: clock() - started };
   } catch (err) {
-    // Only the timer aborts a try.
+    // Aborted by the timer, or by a hedge race that another try won.
     if (controller.signal.aborted) return { kind: "timeout", ms: clock() - started };
     return { kind: "connect-failure", error: err instanceof Error ? err.message : String(err), ms: clock() - started };
   } finally {

@@ -9,7 +9,7 @@ import { tryInit } from "./attempt";
 import { requestCfOf, type RequestCf } from "./dev-cf";
 import { eligible, type EligibleSet } from "./eligible";
 import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
-import { budget, passive, routing, routingTable } from "./isolate";
+import { budget, hedges, passive, routing, routingTable } from "./isolate";
 import { forwardPath, hashKeyOf, mayRetry, planBody, reachesMeshPath } from "./request-plan";
 import type { RoutingState, ServiceRuntime } from "./routing-cache";
 import { explain, pin, steer, stripAffinityCookie, type Steered } from "./steer";
@@ -17,7 +17,7 @@ import { runTries, type TriesOutcome, type TryDeps } from "./tries";
 import { isWebSocketUpgrade, upgradeResponse, upgradeRetryOn } from "./websocket";
 
 // Built once per isolate: a request's tries read and update the isolate's shared state through it.
-const deps: TryDeps = { load: routing.load, passive, budget, clock: Date.now, rng: Math.random };
+const deps: TryDeps = { load: routing.load, passive, budget, hedges, clock: Date.now, rng: Math.random };
 
 /**
  * Proxies one request: route → eligible origins → pick → forward, with

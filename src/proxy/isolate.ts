@@ -1,4 +1,5 @@
 import { type MeshEnv, allowPrivateOrigins } from "../config";
+import { LatencySketches } from "../observability/latency-sketch";
 import { registrySource } from "./feed-source";
 import { RetryBudget } from "./retry-budget";
 import { policed } from "./origin-policy";
@@ -14,6 +15,12 @@ export const routing = new RoutingCache();
 export const passive = routing.passive;
 /** The isolate's retry budgets, one per service. */
 export const budget = new RetryBudget();
+/**
+ * The isolate's hedge budgets (SPEC §11), apart from the retry budgets, with a floor of one
+ * hedge a second, and each service's observed latencies, which set a hedge's delay when
+ * `delay_ms` is null.
+ */
+export const hedges = { budget: new RetryBudget(1), latency: new LatencySketches() };
 
 /**
  * This isolate's routing table for a proxied request: from memory, refreshed

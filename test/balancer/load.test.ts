@@ -102,4 +102,17 @@ describe("LoadStats", () => {
     expect(load.cost("b", T0)).toBe(0);
     expect(load.cost("c", T0)).toBe(10);
   });
+
+  it("counts a hedge race's loser as at least as slow as its wait, never as faster", () => {
+    const load = new LoadStats();
+    load.begin("a", T0);
+    load.end("a", T0 + 10, 10, false);
+    load.begin("a", T0 + 10);
+    load.abandon("a", T0 + 60, 50);
+    expect(load.inflight("a")).toBe(0);
+    expect(load.cost("a", T0 + 60)).toBe(50);
+    load.begin("a", T0 + 60);
+    load.abandon("a", T0 + 65, 5);
+    expect(load.cost("a", T0 + 65)).toBeGreaterThan(49);
+  });
 });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { LoadStats } from "../../src/balancer/index";
 import { roundRobin } from "../../src/balancer/round-robin";
 import { ServiceInput } from "../../src/model/service";
+import { LatencySketches } from "../../src/observability/latency-sketch";
 import type { SnapshotOrigin } from "../../src/model/snapshot";
 import { tryInit } from "../../src/proxy/attempt";
 import { PassiveHealth } from "../../src/proxy/passive";
@@ -72,6 +73,7 @@ const deps = (budget = new RetryBudget()) => ({
   load: new LoadStats(),
   passive: new PassiveHealth(),
   budget,
+  hedges: { budget: new RetryBudget(1), latency: new LatencySketches() },
   clock: Date.now,
   rng: seededRng(1),
 });
