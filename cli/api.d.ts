@@ -502,6 +502,7 @@ export interface components {
             pools?: components["schemas"]["Pools"];
             steering?: components["schemas"]["Steering"];
             session_affinity?: components["schemas"]["SessionAffinity"];
+            hedge?: components["schemas"]["Hedge"];
             name: string;
         };
         Route: {
@@ -658,6 +659,26 @@ export interface components {
             /** @default null */
             header: string | null;
         };
+        /** @default null */
+        Hedge: {
+            /**
+             * @description Wait this long for response headers before hedging; null: the service's observed `percentile` latency in this isolate (no hedging until it has seen 20 answers)
+             * @default null
+             */
+            delay_ms: number | null;
+            /** @default 95 */
+            percentile: number;
+            /**
+             * @description Hedges per request at most, each after another delay
+             * @default 1
+             */
+            max: number;
+            /**
+             * @description Hedges may not exceed this share of the service's GET/HEAD requests over the last 10 s in this isolate (plus one a second), apart from the retry budget, so a slow fleet cannot double its load
+             * @default 0.05
+             */
+            budget_ratio: number;
+        } | null;
         Error: {
             error: {
                 /**
@@ -745,6 +766,7 @@ export interface components {
             pools?: components["schemas"]["Pools"];
             steering?: components["schemas"]["Steering"];
             session_affinity?: components["schemas"]["SessionAffinity"];
+            hedge?: components["schemas"]["Hedge"];
             /** @description Ignored when it is the path's name; any other is a 400 */
             name?: string;
             /** @description Read-only (what GET returns): ignored */
@@ -1144,6 +1166,7 @@ export interface components {
             pools?: components["schemas"]["Pools"];
             steering?: components["schemas"]["Steering"];
             session_affinity?: components["schemas"]["SessionAffinity"];
+            hedge?: components["schemas"]["Hedge"];
             /** @default {} */
             origins: {
                 [key: string]: components["schemas"]["OriginInput"];
