@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { HealthEvent } from "./catalog";
 import { Name } from "./common";
 
 export const WEBHOOK_EVENTS = ["health"] as const;
@@ -41,18 +42,8 @@ export const Webhook = z
   })
   .openapi("Webhook");
 
-/** The body of each POST to a webhook: one health transition. */
-export const WebhookPayload = z
-  .object({
-    event: z.literal("health"),
-    at: z.string(),
-    service: z.string(),
-    origin: z.string(),
-    from: z.string(),
-    to: z.string(),
-    reason: z.string(),
-  })
-  .openapi("WebhookPayload");
+/** The body of each POST to a webhook: one health transition, as `GET /events` shows it, and its kind. */
+export const WebhookPayload = z.object({ event: z.literal("health"), ...HealthEvent.shape }).openapi("WebhookPayload");
 
 export type WebhookInput = z.infer<typeof WebhookInput>;
 export type Webhook = z.infer<typeof Webhook>;
