@@ -53,10 +53,10 @@ export function target() {
   return { url: url.replace(/\/+$/, ""), token };
 }
 
-/** @typedef {import("./api.d.ts").paths} Paths */
+/** @typedef {import("./generated/admin-api.d.ts").paths} Paths */
 
 /**
- * Calls the admin API through the typed client generated from its OpenAPI document (cli/api.d.ts):
+ * Calls the admin API through the typed client generated from its OpenAPI document (cli/generated/admin-api.d.ts):
  * `template` is the document's path (`/services/{name}`), `params` fills it and the query. Resolves the parsed
  * JSON (null for 204) and the headers; rejects with a MeshApiError for an error answer.
  * @param {"GET" | "PUT" | "POST" | "PATCH" | "DELETE"} method
