@@ -93,7 +93,8 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     headers.set(IDENTITY_HEADER, await signer.sign({ service: name, requestId, subject: x.caller, now: started }));
   }
   const path = forwardPath(url.pathname, route, config);
-  if (!config.forward_mesh_paths && reachesMeshPath(path)) {
+  // Only strip_prefix can make such a path: the mesh answers a request for /_mesh itself.
+  if (config.strip_prefix && !config.forward_mesh_paths && reachesMeshPath(path)) {
     const why = `${url.pathname} would reach ${path} on the origin, and /_mesh paths are not forwarded`;
     return fail(
       x,

@@ -166,7 +166,8 @@ function settle(plan: TryPlan, deps: TryDeps, out: TriesOutcome, { flight, resul
   const now = deps.clock();
   out.upstreamMs += result.ms;
   deps.load.end(flight.id, now, result.ms, bad);
-  if (!bad) deps.hedges.latency.record(name, result.ms, now);
+  // Only a service that hedges after its observed percentile reads the sketch: no other pays for it.
+  if (!bad && config.hedge?.delay_ms === null) deps.hedges.latency.record(name, result.ms, now);
   const origin = plan.set.origins.get(flight.id)!;
   const set = plan.set;
   if (deps.passive.record(name, origin.id, bad, config.outlier_detection, now, set.ejected, set.total)) {
