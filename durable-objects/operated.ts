@@ -1,4 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
+import { type MeshEnv, allowPrivateOrigins } from "../src/config";
+import { originUrlRefusal } from "../src/model/origin-url";
 import type { RegistryConfig } from "../src/declarative/plan";
 import { type Catalog, MAX_CATALOG_WAIT_MS } from "../src/model/catalog";
 import { limitsOf } from "../src/model/limits";
@@ -103,7 +105,12 @@ export abstract class OperatedRegistry extends DurableObject<Env> {
   protected async sendWebhooks(): Promise<void> {
     await deliverWebhooks(
       new WebhookStore(this.ctx.storage.sql),
-      (url, init) => fetch(url, init),
+      (url, init) => {
+        // The origin policy where the URL is used, as for origins and sinks: a webhook registered while
+        // MESH_ALLOW_PRIVATE_ORIGINS was true is not sent to once it is off (its delivery state says why).
+        const refusal = originUrlRefusal(url, allowPrivateOrigins(this.env as MeshEnv));
+        return refusal === null ? fetch(url, init) : Promise.reject(new Error(refusal));
+      },
       Date.now,
       WEBHOOK_BUDGET,
     );
