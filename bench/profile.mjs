@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { configureService } from "./lib/admin.mjs";
+import { inspectIsolate } from "./lib/cdp.mjs";
 import { mesh, passthrough } from "./lib/contestants.mjs";
 import { runOpenLoop, runWrk } from "./lib/load.mjs";
 import { startStaticOrigin } from "./lib/peers.mjs";
@@ -64,8 +65,7 @@ try {
   const url = `${m.url}/`;
   await runWrk({ url, host: "prof.bench", durationS: 2 });
 
-  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
-  const cdp = await connect(targets[0].webSocketDebuggerUrl);
+  const cdp = await inspectIsolate(inspectorPort);
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
   await cdp.send("Profiler.start");
@@ -259,35 +259,4 @@ function analyse(profile, where) {
       .filter(filter)
       .sort((a, b) => b.share - a.share);
   return { self: rows(self), total: rows(total, (r) => /^(src|durable-objects)\//.test(r.where)) };
-}
-
-/** A minimal Chrome DevTools Protocol client over the WebSocket Node 22 has built in. */
-function connect(wsUrl) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl);
-    let next = 1;
-    const pending = new Map();
-    ws.onmessage = (ev) => {
-      const msg = JSON.parse(typeof ev.data === "string" ? ev.data : Buffer.from(ev.data).toString("utf8"));
-      const p = pending.get(msg.id);
-      if (!p) return;
-      pending.delete(msg.id);
-      if (msg.error) p.reject(new Error(`${msg.error.message}`));
-      else p.resolve(msg.result);
-    };
-    ws.onerror = () => reject(new Error(`inspector connection to ${wsUrl} failed`));
-    ws.onopen = () =>
-      resolve({
-        send: (method, params = {}) =>
-          new Promise((res, rej) => {
-            const id = next++;
-            pending.set(id, { resolve: res, reject: rej });
-            ws.send(JSON.stringify({ id, method, params }));
-            setTimeout(() => {
-              if (pending.delete(id)) rej(new Error(`${method}: no answer from the inspector`));
-            }, 30_000);
-          }),
-        close: () => ws.close(),
-      });
-  });
 }

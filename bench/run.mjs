@@ -24,7 +24,7 @@ import { ROOT, bundleMesh, workerdVersion } from "./lib/workerd.mjs";
 import { controlPlane } from "./scenarios/control-plane.mjs";
 import { killedOrigin } from "./scenarios/killed-origin.mjs";
 import { overhead } from "./scenarios/overhead.mjs";
-import { slowOrigin } from "./scenarios/slow-origin.mjs";
+import { slowOrigin, slowOrigin100x } from "./scenarios/slow-origin.mjs";
 
 const PARAMS = {
   full: {
@@ -66,6 +66,7 @@ const PARAMS = {
 const SCENARIOS = {
   overhead: ["overhead", overhead],
   "slow-origin": ["slowOrigin", slowOrigin],
+  "slow-origin-100x": ["slowOrigin100x", slowOrigin100x],
   "killed-origin": ["killedOrigin", killedOrigin],
   "control-plane": ["controlPlane", controlPlane],
 };

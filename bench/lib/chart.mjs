@@ -61,6 +61,12 @@ export function latencyChart(results) {
       series: s.slowOrigin.rows.map((r) => ({ name: r.name, latency: r.slowed.latency_ms })),
     });
   }
+  if (s.slowOrigin100x) {
+    panels.push({
+      title: `One origin 100× slower: ${s.slowOrigin100x.rate} req/s`,
+      series: s.slowOrigin100x.rows.map((r) => ({ name: r.name, latency: r.slowed.latency_ms })),
+    });
+  }
   const w = 420;
   const h = 300;
   const width = 80 + panels.length * (w + 90);

@@ -198,12 +198,13 @@ export function cpuSeconds(pids) {
   return ticks / TICKS_PER_S;
 }
 
-/** Sum of the peak resident set (VmHWM) of `pids`, in MiB. */
-export function peakRssMiB(pids) {
+/** Sum of the peak resident set (VmHWM; `field` "VmRSS" for the current one) of `pids`, in MiB. */
+export function peakRssMiB(pids, field = "VmHWM") {
+  const pattern = new RegExp(`${field}:\\s+(\\d+) kB`);
   let kib = 0;
   for (const pid of pids) {
     try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      const m = pattern.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
       if (m) kib += Number(m[1]);
     } catch {
       // gone

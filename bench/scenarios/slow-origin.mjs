@@ -1,5 +1,6 @@
 // Scenario 2, the Buoyant test: five node origins answering in 5 ms; during
-// the middle half of a run one of them answers in 50 ms (10×). Per contestant:
+// the middle half of a run one of them answers in 50 ms (10×), or, in
+// scenario 2b, in 500 ms (100×: the shape of the issue's harness). Per contestant:
 // an all-healthy baseline run, then the run with the slow origin; p99, p99.9
 // and the share of requests answered with success within the 1 s client
 // timeout. The mesh runs all three of its load-aware and naive policies, and
@@ -11,10 +12,18 @@ import { startNodeOrigins } from "../lib/origins.mjs";
 import { waitForHttp } from "../lib/procs.mjs";
 
 const BASE_MS = 5;
-const SLOW_MS = 50;
 
-/** Runs scenario 2 and returns its rows. */
-export async function slowOrigin(run) {
+/** Runs scenario 2 (one origin 10× slower) and returns its rows. */
+export function slowOrigin(run) {
+  return slowOriginAt(run, 50);
+}
+
+/** Runs scenario 2b (one origin 100× slower) and returns its rows. */
+export function slowOrigin100x(run) {
+  return slowOriginAt(run, 500);
+}
+
+async function slowOriginAt(run, SLOW_MS) {
   const p = run.params.slowOrigin;
   const origins = await startNodeOrigins({ count: 5, latencyMs: BASE_MS });
   const urls = origins.map((o) => o.url);
@@ -99,6 +108,7 @@ export async function slowOrigin(run) {
     }
     return {
       origins: `5 × node (one process each), ${BASE_MS} ms; one at ${SLOW_MS} ms for the middle half of each slowed run`,
+      slow_ms: SLOW_MS,
       rate: p.rate,
       baseline_s: p.baselineS,
       slowed_s: p.slowS,

@@ -52,12 +52,12 @@ interface Memo {
  * eligible instead. Weights include slow start. The result is the same object
  * until a new snapshot, a change of `generation` or the passing of time changes
  * it, so balancers may cache work per endpoints array.
- * @example const { endpoints, panic } = eligible(runtime, now, (key) => passive.isEjected(key, now), passive.generation)
+ * @example const { endpoints, panic } = eligible(runtime, now, (key, at) => passive.isEjected(key, at), passive.generation)
  */
 export function eligible(
   service: ServiceRuntime,
   now: number,
-  locallyEjected: (key: string) => boolean,
+  locallyEjected: (key: string, now: number) => boolean,
   generation: number,
 ): EligibleSet {
   const memo = service.memo as Memo | undefined;
@@ -79,9 +79,9 @@ function holds(memo: Memo, service: ServiceRuntime, now: number, generation: num
 }
 
 // Asking is also what ends an ejection in `PassiveHealth` (it bumps the generation then).
-function stillEjected(memo: Memo, now: number, locallyEjected: (key: string) => boolean): boolean {
+function stillEjected(memo: Memo, now: number, locallyEjected: (key: string, now: number) => boolean): boolean {
   if (memo.local.length === 0 || now < memo.recheckAt) return true;
-  for (const key of memo.local) if (!locallyEjected(key)) return false;
+  for (const key of memo.local) if (!locallyEjected(key, now)) return false;
   memo.recheckAt = now + RECHECK_MS;
   return true;
 }
@@ -89,7 +89,7 @@ function stillEjected(memo: Memo, now: number, locallyEjected: (key: string) => 
 function compute(
   service: ServiceRuntime,
   now: number,
-  locallyEjected: (key: string) => boolean,
+  locallyEjected: (key: string, now: number) => boolean,
   generation: number,
   prev: Memo | undefined,
 ): Memo {
@@ -109,7 +109,7 @@ function compute(
     const byRegistry = until !== null && until > now;
     if (byRegistry) validUntil = Math.min(validUntil, until);
     // Only asked when the registry has not ejected it, as before: asking has a side effect.
-    const byIsolate = !byRegistry && locallyEjected(keys[i]!);
+    const byIsolate = !byRegistry && locallyEjected(keys[i]!, now);
     if (byIsolate) local.push(keys[i]!);
     if (byRegistry || byIsolate) ejected++;
     candidates.push(i);

@@ -1,4 +1,4 @@
-import { IDENTITY_HEADER, createIdentitySigner } from "../auth/identity";
+import { IDENTITY_HEADER, type IdentitySigner, createIdentitySigner } from "../auth/identity";
 import { registry } from "../clients/registry";
 import type { MeshEnv } from "../config";
 import { MeshError, errorResponse } from "../errors";
@@ -17,6 +17,7 @@ import { runTries, type TriesOutcome, type TryDeps } from "./tries";
 import { isWebSocketUpgrade, upgradeResponse, upgradeRetryOn } from "./websocket";
 
 // Built once per isolate: a request's tries read and update the isolate's shared state through it.
+const isEjected = (key: string, now: number): boolean => passive.isEjected(key, now);
 const deps: TryDeps = { load: routing.load, passive, budget, hedges, clock: Date.now, rng: Math.random };
 
 /**
@@ -56,7 +57,8 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const route = state.matcher.match(host, url.pathname);
   if (!route) return fail(x, new MeshError("ERR_NO_ROUTE", `no service routes ${host}${url.pathname}`));
 
-  const admission = await admit(request, cf, url, state, route.service, env, started);
+  const admitted = admit(request, cf, url, state, route.service, env, started);
+  const admission = admitted instanceof Promise ? await admitted : admitted;
   x.caller = admission.caller;
   if (admission.refused) return fail(x, admission.refused.error, route.service, null, admission.refused.headers);
   const chosen = withFallback(state, state.services.get(route.service)!, started);
@@ -88,7 +90,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const upgrade = isWebSocketUpgrade(request);
   // Hop-by-hop, so removed above; a WebSocket upgrade is the one exchange that needs it (SPEC §4, §6).
   if (upgrade) headers.set("upgrade", "websocket");
-  const signer = createIdentitySigner(env);
+  const signer = signerOf(env);
   if (signer) {
     headers.set(IDENTITY_HEADER, await signer.sign({ service: name, requestId, subject: x.caller, now: started }));
   }
@@ -163,6 +165,18 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   }
   recordRequest(env, ctx, outcomeOf(x, res, name, tries));
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+}
+
+/** Each env's identity signer (or null: no signing key), made once: workerd passes every request the same env. */
+const signers = new WeakMap<MeshEnv, IdentitySigner | null>();
+
+function signerOf(env: MeshEnv): IdentitySigner | null {
+  let signer = signers.get(env);
+  if (signer === undefined) {
+    signer = createIdentitySigner(env);
+    signers.set(env, signer);
+  }
+  return signer;
 }
 
 /** What the error and log paths need of one request: references only, no copies of its fields. */
@@ -249,7 +263,6 @@ function withFallback(
   first: ServiceRuntime,
   now: number,
 ): { service: ServiceRuntime; set: EligibleSet } {
-  const isEjected = (key: string) => passive.isEjected(key, now);
   let service = first;
   let set = eligible(service, now, isEjected, passive.generation);
   if (set.endpoints.length > 0) return { service, set };

@@ -29,7 +29,20 @@ export const hedges = { budget: new RetryBudget(1), latency: new LatencySketches
  * @example const state = await routingTable(env, (p) => ctx.waitUntil(p))
  */
 export function routingTable(env: MeshEnv, waitUntil: (p: Promise<unknown>) => void): Promise<RoutingState> {
-  return routing.get(policedSource(env), waitUntil, policedCache(env));
+  const { source, cache } = sourcesOf(env);
+  return routing.get(source, waitUntil, cache);
+}
+
+/** Where an env's tables come from, made once per env object (workerd passes the same one to every request). */
+const sources = new WeakMap<MeshEnv, { source: SnapshotSource; cache: TableCache }>();
+
+function sourcesOf(env: MeshEnv): { source: SnapshotSource; cache: TableCache } {
+  let found = sources.get(env);
+  if (found === undefined) {
+    found = { source: policedSource(env), cache: policedCache(env) };
+    sources.set(env, found);
+  }
+  return found;
 }
 
 /**
@@ -64,7 +77,8 @@ function policedCache(env: MeshEnv): TableCache {
  * @example await catchUpRoutes(c.env, (p) => c.executionCtx.waitUntil(p))
  */
 export function catchUpRoutes(env: MeshEnv, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
-  return routing.catchUp(policedSource(env), waitUntil, policedCache(env));
+  const { source, cache } = sourcesOf(env);
+  return routing.catchUp(source, waitUntil, cache);
 }
 
 /**

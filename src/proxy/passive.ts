@@ -28,7 +28,9 @@ export class PassiveHealth {
 
   /**
    * Records one proxied request's outcome; returns the ejection it caused, if any.
-   * `ejectedInService` and `total` bound ejections by `max_ejection_percent`.
+   * `ejectedInService` and `total` bound ejections by `max_ejection_percent`. `key` is
+   * `service/origin` (the eligible set's endpoint id, so the hot path passes it rather than
+   * building it); a success at an origin with no failure on record allocates nothing.
    */
   record(
     service: string,
@@ -38,11 +40,12 @@ export class PassiveHealth {
     now: number,
     ejectedInService: number,
     total: number,
+    key = `${service}/${origin}`,
   ): EjectionReport | null {
     if (cfg === null) return null;
-    const key = `${service}/${origin}`;
-    const before = this.#states.get(key) ?? { ...initialHealth(now), healthy_since: null };
-    if (!failed && before.passive_failures === 0 && before.ejection_count === 0) return null;
+    const known = this.#states.get(key);
+    if (!failed && (known === undefined || (known.passive_failures === 0 && known.ejection_count === 0))) return null;
+    const before = known ?? { ...initialHealth(now), healthy_since: null };
     const canEject = ejectionAllowed(ejectedInService, total, cfg.max_ejection_percent);
     const result = recordPassive(before, failed, cfg, now, canEject);
     this.#states.set(key, result.state);

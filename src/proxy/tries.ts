@@ -170,7 +170,7 @@ function settle(plan: TryPlan, deps: TryDeps, out: TriesOutcome, { flight, resul
   if (!bad && config.hedge?.delay_ms === null) deps.hedges.latency.record(name, result.ms, now);
   const origin = plan.set.origins.get(flight.id)!;
   const set = plan.set;
-  if (deps.passive.record(name, origin.id, bad, config.outlier_detection, now, set.ejected, set.total)) {
+  if (deps.passive.record(name, origin.id, bad, config.outlier_detection, now, set.ejected, set.total, flight.id)) {
     out.ejected = { service: name, origin: origin.id };
   }
 }

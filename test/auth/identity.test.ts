@@ -1,4 +1,12 @@
-import { createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from "jose";
+import {
+  SignJWT,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+} from "jose";
 import { describe, expect, it } from "vitest";
 import { IDENTITY_TTL_S, createIdentitySigner, publicJwks } from "../../src/auth/identity";
 import { MeshError } from "../../src/errors";
@@ -31,6 +39,34 @@ describe("identity assertions", () => {
     expect(protectedHeader.alg).toBe(alg);
     expect(protectedHeader.kid).toBe(jwks.keys[0]!.kid);
   });
+
+  it.each([
+    ["with", "billing"],
+    ["without", null],
+  ])(
+    "makes the very JWS jose's SignJWT makes for the same claims (Ed25519 is deterministic), %s a subject",
+    async (_, subject) => {
+      const jwk = await privateJwk("EdDSA");
+      const env = { MESH_SIGNING_KEY: jwk };
+      const ours = await createIdentitySigner(env)!.sign({
+        service: "users",
+        requestId: "req-7",
+        subject,
+        now: NOW + 999,
+      });
+      const kid = (await publicJwks(env)).keys[0]!.kid!;
+      const iat = Math.floor((NOW + 999) / 1000);
+      const theirs = new SignJWT({})
+        .setProtectedHeader({ alg: "EdDSA", kid, typ: "JWT" })
+        .setIssuer("flaremesh")
+        .setAudience("users")
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + IDENTITY_TTL_S)
+        .setJti("req-7");
+      if (subject) theirs.setSubject(subject);
+      expect(ours).toBe(await theirs.sign(await importJWK(JSON.parse(jwk), "EdDSA")));
+    },
+  );
 
   it("publishes only the public half, with use, alg and an RFC 7638 thumbprint kid", async () => {
     const { keys } = await publicJwks({ MESH_SIGNING_KEY: await privateJwk("EdDSA") });
