@@ -45,6 +45,18 @@ describe("log buffer bounds", () => {
     });
   });
 
+  it("stores a batch in order and counts its UTF-8 bytes, multi-byte text and escapes included", async () => {
+    const batch = ['{"path":"/caf\u00e9","n":1}', '{"path":"/日本","n":2}', '{"q":"a\\"b\\\\c","n":3}', "{}"];
+    const size = batch.reduce((n, l) => n + new TextEncoder().encode(l).length, 0);
+    await withStore("utf8", {}, (store) => {
+      store.putSink("a", sink(), 0);
+      store.append(batch, [], 0, 0);
+      store.append(['{"n":4}'], [], 0, 0);
+      expect(store.stats()).toMatchObject({ entries: 5, bytes: size + 7 });
+      expect(store.read("a", 100, 1 << 20)!.lines).toEqual([...batch, '{"n":4}']);
+    });
+  });
+
   it("does not count as dropped what every sink already acknowledged", async () => {
     await withStore("acked", { maxEntries: 4, tailKeep: 4 }, (store) => {
       store.putSink("a", sink(), 0);
