@@ -76,7 +76,8 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     rt === null ? null : await steer(service, rt, chosen.set, request, cf, clientIp, env, started, Math.random);
   x.steered = steered;
   const wantRetries = config.retries.attempts > 0 && mayRetry(request);
-  const planned = await planBody(request, wantRetries);
+  const planning = planBody(request, wantRetries);
+  const planned = planning instanceof Promise ? await planning : planning;
   const maxTries = 1 + (wantRetries && planned.replayable ? config.retries.attempts : 0);
   const headers = upstreamHeaders(request.headers, {
     clientIp,

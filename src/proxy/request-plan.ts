@@ -20,16 +20,19 @@ export function mayRetry(request: Request): boolean {
   return IDEMPOTENT.has(request.method) || request.headers.get("x-mesh-retry")?.toLowerCase() === "always";
 }
 
+/** What a request without a body sends: the same object every time. */
+const NO_BODY: PlannedBody = Object.freeze({ body: null, replayable: true });
+
 /**
  * Buffers the body only when a retry could need it and it is at most
  * RETRY_BODY_MAX by its Content-Length; otherwise it streams, unretried.
+ * Synchronous (no promise) unless there is a body to buffer.
  */
-export async function planBody(request: Request, wantRetries: boolean): Promise<PlannedBody> {
-  if (request.body === null || request.method === "GET" || request.method === "HEAD")
-    return { body: null, replayable: true };
+export function planBody(request: Request, wantRetries: boolean): PlannedBody | Promise<PlannedBody> {
+  if (request.body === null || request.method === "GET" || request.method === "HEAD") return NO_BODY;
   const length = Number(request.headers.get("content-length") ?? Number.NaN);
   if (wantRetries && Number.isFinite(length) && length <= RETRY_BODY_MAX)
-    return { body: await request.arrayBuffer(), replayable: true };
+    return request.arrayBuffer().then((body) => ({ body, replayable: true }));
   return { body: request.body, replayable: false };
 }
 
