@@ -99,4 +99,38 @@ describe("edge errors are connect failures", () => {
     );
     expect(good.healthCount).toBe(0);
   });
+
+  it("fails active checks on an origin whose socket refuses or drops the connection (521, 520)", async () => {
+    const [gone, dropping] = await Promise.all([
+      startOrigin({ name: "edge-gone" }),
+      startOrigin({ name: "edge-drop" }),
+    ]);
+    try {
+      const urls = [mesh.expose(gone), mesh.expose(dropping)];
+      // Real sockets, unlike the names above that the edge answers itself: nothing listens, or it closes unanswered.
+      await gone.stop();
+      dropping.set({ dropConnections: true });
+      const put = await mesh.admin("PUT", "/services/sockets", {
+        routes: [{ path_prefix: "/sockets" }],
+        health_check: { path: "/healthz", interval_s: 1, unhealthy_threshold: 1 },
+      });
+      expect(put.status).toBe(201);
+      for (const [i, url] of urls.entries())
+        expect((await mesh.admin("PUT", `/services/sockets/origins/s${i}`, { url })).status).toBe(201);
+      const errors = await waitFor(
+        async () => {
+          const health = await mesh.admin("GET", "/services/sockets/health");
+          const origins = health.json.origins as { id: string; health: { status: string; last_error: string } }[];
+          return origins.every((o) => o.health.status === "unhealthy") ? origins.map((o) => o.health.last_error) : null;
+        },
+        { timeoutMs: 10_000, what: "both checks to fail" },
+      );
+      expect(errors).toEqual([
+        "connect failed: Cloudflare answered error 521 (the origin refused the connection) instead of the origin",
+        "connect failed: Cloudflare answered error 520 (unknown error from the origin) instead of the origin",
+      ]);
+    } finally {
+      await Promise.all([gone.stop(), dropping.stop()]);
+    }
+  });
 });

@@ -6,8 +6,6 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Port of the scripted origin on 127.0.0.1 (see `origin-server.ts`). */
     originPort: number;
-    /** A port on 127.0.0.1 where nothing listens (connections are refused). */
-    closedPort: number;
   }
 }
 
@@ -22,14 +20,10 @@ const MAX_DELAY_MS = 10_000;
  * a test can see which URL was called); `?stall` sends the headers and the
  * body but never ends the response; `?fail_regions=weur,apac` answers 500
  * to a request whose `x-mesh-check-region` is one of them (so regional
- * checkers can disagree). `/__close` destroys the socket.
+ * checkers can disagree).
  */
 function answer(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? "/", "http://origin.invalid");
-  if (url.pathname === "/__close") {
-    req.socket.destroy();
-    return;
-  }
   const failing = (url.searchParams.get("fail_regions") ?? "").split(",").filter(Boolean);
   const region = req.headers["x-mesh-check-region"];
   const status = failing.includes(typeof region === "string" ? region : "")
@@ -58,17 +52,12 @@ function listen(server: Server): Promise<number> {
 /**
  * Vitest global setup: starts the scripted origin on 127.0.0.1 for tests
  * that run in workerd (which cannot start servers) and provides its port
- * as `originPort`, and a port where connections are refused as
- * `closedPort`; closes the server when the run ends.
+ * as `originPort`; closes the server when the run ends.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const server = createServer(answer);
-  const closed = createServer();
-  const [port, closedPort] = await Promise.all([listen(server), listen(closed)]);
-  // Closed again at once; the kernel rotates through ephemeral ports, so it stays unused for the run.
-  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const port = await listen(server);
   project.provide("originPort", port);
-  project.provide("closedPort", closedPort);
   return async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
