@@ -45,7 +45,7 @@ const PARAMS = {
     },
   },
   smoke: {
-    deadlineS: 170,
+    deadlineS: 240,
     warmupS: 0.3,
     overhead: { warmS: 1, peakRounds: 1, peakS: 2, connections: 16, fixedRounds: 1, fixedS: 2, rate: 100 },
     slowOrigin: { rate: 100, baselineS: 1, slowS: 2 },

@@ -40,7 +40,11 @@ export function hedgeOf(hedge: Hedge | null | undefined, method: string, upgrade
  * answers null when no origin or budget is left) after `delayMs` without an
  * answer: the first good answer wins, and the tries still in flight are
  * aborted. A failure waits for the tries still in flight; the last one to
- * land is the answer when none is good.
+ * land is the answer when none is good. A hedge is for the origin's
+ * slowness, not the isolate's: when the delay's timer fires later than
+ * twice the delay (the isolate was paused, by garbage collection or a
+ * busy thread, and answers that came meanwhile have not been read yet),
+ * the delay starts again once, from now, before that hedge is sent.
  * @example const { landed, failures, losers } = await race(flight, 50, 1, () => launchHedge(), Date.now)
  */
 export async function race(
@@ -54,6 +58,7 @@ export async function race(
   const failures: Landed[] = [];
   let hedges = 0;
   let nextAt = clock() + delayMs;
+  let forgiven = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   for (;;) {
     const waits: Promise<Landed | null>[] = pending.map((f) => f.done);
@@ -64,6 +69,12 @@ export async function race(
     const next = await Promise.race(waits);
     clearTimeout(timer);
     if (next === null) {
+      const now = clock();
+      if (!forgiven && now - nextAt > delayMs) {
+        forgiven = true;
+        nextAt = now + delayMs;
+        continue;
+      }
       const hedge = launch();
       if (hedge === null) hedges = max;
       else {

@@ -106,6 +106,26 @@ describe("hedged requests", () => {
     expect(d.load.cost("s/a", Date.now())).toBeGreaterThanOrEqual(15);
   });
 
+  it("restarts the delay once when its timer fires late (the isolate was paused), so an answer already there wins", async () => {
+    // The origin answers in 32 ms; the hedge delay is 20 ms. The clock jumps 60 ms at 10 ms, as a 60 ms pause of
+    // the isolate would make it: the timer, due at 20 ms, fires 50 ms late by the clock, and the delay starts again.
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => {
+      await new Promise((r) => setTimeout(r, 32));
+      return new Response("first");
+    });
+    let skew = 0;
+    const d = { ...deps(), clock: () => Date.now() + skew };
+    setTimeout(() => (skew = 60), 10);
+    const out = await plan(["a", "b"], hedged)(d);
+    expect(out.last?.kind === "response" && (await out.last.response.text())).toBe("first");
+    expect(out.attempts).toBe(1);
+    // Without the pause the same answer is hedged at 20 ms.
+    vi.restoreAllMocks();
+    const seen = firstHangs();
+    expect((await plan(["a", "b"], hedged)(deps())).attempts).toBe(2);
+    expect(seen.hosts).toHaveLength(2);
+  });
+
   it("never hedges a POST, nor with hedge null", async () => {
     const config = { ...hedged, retries: { attempts: 0, per_try_timeout_ms: 60 } };
     firstHangs();
