@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesSha256, deterministicBytes } from "./harness/bytes";
 import { fetchWithTimeout, sha256, waitFor } from "./harness/http";
 import { startMesh, type Mesh } from "./harness/mesh";
+import { registerService } from "./harness/services";
 import { startOrigin, type Origin } from "./harness/origin";
 
 // The data plane end to end: the real Worker (Miniflare, local Durable
@@ -25,20 +26,8 @@ async function service(
   extra: Record<string, unknown> = {},
   weights: number[] = [],
 ): Promise<void> {
-  const put = await mesh.admin("PUT", `/services/${name}`, {
-    routes: [{ path_prefix: `/${name}` }],
-    strip_prefix: true,
-    health_check: null,
-    ...extra,
-  });
-  expect(put.status, JSON.stringify(put.json)).toBe(201);
-  for (const [i, o] of members.entries()) {
-    const res = await mesh.admin("PUT", `/services/${name}/origins/${o.name}`, {
-      url: mesh.expose(o),
-      weight: weights[i] ?? 1,
-    });
-    expect(res.status, JSON.stringify(res.json)).toBe(201);
-  }
+  const list = members.map((o, i) => ({ id: o.name, url: mesh.expose(o), weight: weights[i] ?? 1 }));
+  await registerService(mesh, name, list, extra);
 }
 
 /** A GET with raw headers (fetch refuses to send Connection and other hop-by-hop fields). */

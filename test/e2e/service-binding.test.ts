@@ -3,6 +3,7 @@ import WebSocket from "ws";
 import { originStatus } from "./harness/health";
 import { fetchWithTimeout, waitFor } from "./harness/http";
 import { startMesh, type Mesh } from "./harness/mesh";
+import { registerService } from "./harness/services";
 
 // Service-binding origins (SPEC §6): `service://USERS/api` sends requests and
 // health checks to env.USERS.fetch(), here a second Worker bound in the
@@ -36,15 +37,7 @@ beforeAll(async () => {
 afterAll(() => mesh?.stop());
 
 async function service(name: string, url: string, extra: Record<string, unknown> = {}): Promise<void> {
-  const put = await mesh.admin("PUT", `/services/${name}`, {
-    routes: [{ path_prefix: `/${name}` }],
-    strip_prefix: true,
-    health_check: null,
-    ...extra,
-  });
-  expect(put.status, JSON.stringify(put.json)).toBe(201);
-  const origin = await mesh.admin("PUT", `/services/${name}/origins/${name}-1`, { url });
-  expect(origin.status, JSON.stringify(origin.json)).toBe(201);
+  await registerService(mesh, name, [url], extra);
 }
 
 describe("service-binding origins, end to end", () => {
