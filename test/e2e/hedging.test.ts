@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchWithTimeout } from "./harness/http";
 import { startMesh, type Mesh } from "./harness/mesh";
+import { registerService } from "./harness/services";
 import { startOrigin, type Origin } from "./harness/origin";
 
 // Hedged requests (SPEC §11) end to end: the real Worker in Miniflare in
@@ -18,17 +19,12 @@ async function origin(name: string, latencyMs: number): Promise<Origin> {
 
 /** Registers a service at `/<name>` (prefix stripped, no active checks) over `members`. */
 async function service(name: string, members: Origin[], extra: Record<string, unknown>): Promise<void> {
-  const put = await mesh.admin("PUT", `/services/${name}`, {
-    routes: [{ path_prefix: `/${name}` }],
-    strip_prefix: true,
-    health_check: null,
-    ...extra,
-  });
-  expect(put.status, JSON.stringify(put.json)).toBe(201);
-  for (const o of members) {
-    const res = await mesh.admin("PUT", `/services/${name}/origins/${o.name}`, { url: mesh.expose(o) });
-    expect(res.status, JSON.stringify(res.json)).toBe(201);
-  }
+  await registerService(
+    mesh,
+    name,
+    members.map((o) => ({ id: o.name, url: mesh.expose(o) })),
+    extra,
+  );
 }
 
 const get = (path: string) => fetchWithTimeout(`${mesh.url}${path}`, { timeoutMs: 20_000 });
@@ -92,7 +88,11 @@ describe("hedged requests", () => {
     // The floor: one hedge a second over the budget's 10 s window; plus 5% of the requests.
     expect(hedges).toBeLessThanOrEqual(10 + Math.ceil(0.05 * n));
     expect(hedges).toBeGreaterThanOrEqual(1);
-    expect(a.count + b.count).toBe(tries);
+    // x-mesh-attempts never undercounts: the origins saw at most what the mesh reports having sent, and at least
+    // one try per answer. Not exactly as many: a hedge sent late (the isolate busy with the burst) and aborted as
+    // the first try answered may be cancelled on its way, before the origin has read it.
+    expect(a.count + b.count).toBeLessThanOrEqual(tries);
+    expect(a.count + b.count).toBeGreaterThanOrEqual(n);
   });
 
   it("does not hedge a POST", async () => {
