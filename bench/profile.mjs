@@ -35,6 +35,7 @@ const { values } = parseArgs({
     top: { type: "string", default: "25" },
     passthrough: { type: "boolean", default: false },
     heap: { type: "boolean", default: false },
+    survivors: { type: "boolean", default: false },
     rate: { type: "string", default: "250" },
     root: { type: "string" },
     out: { type: "string" },
@@ -79,7 +80,7 @@ try {
   const { profile } = await cdp.send("Profiler.stop");
   const rate = Number(values.rate);
   const heap = values.heap
-    ? await heapPerRequest(cdp, rate, () =>
+    ? await heapPerRequest(cdp, values.survivors, () =>
         runOpenLoop({ url, host: "prof.bench", rate, durationS: seconds, warmupS: 1, raw: false }),
       )
     : null;
@@ -151,12 +152,12 @@ function gcPauses(profile) {
  * without a drop. `profile` is V8's sampling heap profile of the same time,
  * objects already collected included.
  */
-async function heapPerRequest(cdp, _rate, load) {
+async function heapPerRequest(cdp, survivorsOnly, load) {
   await cdp.send("HeapProfiler.enable");
   await cdp.send("HeapProfiler.startSampling", {
     samplingInterval: 256,
-    includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMajorGC: !survivorsOnly,
+    includeObjectsCollectedByMinorGC: !survivorsOnly,
   });
   const samples = [];
   let running = true;

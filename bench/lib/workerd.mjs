@@ -122,6 +122,7 @@ export async function startPassthrough({
     compatibilityDate,
     inspectorPort,
     script,
+    v8Flags: process.env.BENCH_V8_FLAGS,
   });
 }
 

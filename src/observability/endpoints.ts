@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-types";
-import type { MeshEnv } from "../config";
 import { MeshError } from "../errors";
+import { DASHBOARD_FILES } from "../generated/dashboard-files";
 import { collectMetrics, metricFamilies } from "./metrics";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus";
 
@@ -28,27 +28,39 @@ const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-/** Where the dashboard is served; its files (src/dashboard/, the ASSETS binding) are served below it. */
+/** Where the dashboard is served; its files (src/dashboard/, embedded in the Worker) are served below it. */
 export const DASHBOARD_PATH = "/_mesh/ui";
 
 /**
  * `GET /_mesh/ui` and `GET /_mesh/ui/<file>`: the dashboard page and its
- * files, read from the ASSETS binding (Workers Static Assets, with the Worker
- * running first: no asset is ever served but through here). It needs no auth
- * (it holds no data); the page asks for a read token and sends it with each
- * data call.
+ * files, embedded in the Worker's bundle (src/generated/dashboard-files.ts,
+ * made by scripts/embed-dashboard.mjs), so no static-assets router stands in
+ * front of the data plane. Each answer carries a strong ETag, and a matching
+ * `If-None-Match` gets 304. It needs no auth (it holds no data); the page
+ * asks for a read token and sends it with each data call.
  * @example app.get("/_mesh/ui", dashboardHandler); app.get("/_mesh/ui/:file", dashboardHandler)
  */
-export async function dashboardHandler(c: Context<AppEnv>): Promise<Response> {
-  const file = c.req.path === DASHBOARD_PATH ? "/index.html" : c.req.path.slice(DASHBOARD_PATH.length);
-  const assets = (c.env as Partial<MeshEnv>).ASSETS;
-  if (!assets) throw new MeshError("ERR_INTERNAL", "the dashboard's files are not bound (ASSETS in wrangler.toml)");
-  const res = await assets.fetch(new Request(new URL(file, c.req.url), c.req.raw));
-  if (res.status === 404) throw new MeshError("ERR_NOT_FOUND", `no such dashboard file: ${c.req.path}`);
-  const out = new Response(res.body, res);
-  out.headers.set("content-security-policy", DASHBOARD_CSP);
-  out.headers.set("x-content-type-options", "nosniff");
-  out.headers.set("referrer-policy", "no-referrer");
-  out.headers.set("cache-control", "no-cache");
-  return out;
+export function dashboardHandler(c: Context<AppEnv>): Response {
+  const name = c.req.path === DASHBOARD_PATH ? "index.html" : c.req.path.slice(DASHBOARD_PATH.length + 1);
+  const file = DASHBOARD_FILES.get(name);
+  if (!file) throw new MeshError("ERR_NOT_FOUND", `no such dashboard file: ${c.req.path}`);
+  const headers = {
+    "content-type": file.type,
+    etag: file.etag,
+    "content-security-policy": DASHBOARD_CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-cache",
+  };
+  if (matchesEtag(c.req.header("if-none-match"), file.etag)) return new Response(null, { status: 304, headers });
+  return new Response(file.body, { headers });
+}
+
+/** Whether an `If-None-Match` field matches `etag` (RFC 9110 §13.1.2: `*`, or any listed tag, weakly compared). */
+function matchesEtag(field: string | undefined, etag: string): boolean {
+  if (!field) return false;
+  return field.split(",").some((tag) => {
+    const t = tag.trim();
+    return t === "*" || (t.startsWith("W/") ? t.slice(2) : t) === etag;
+  });
 }

@@ -5,14 +5,15 @@ const get = (path: string, headers: Record<string, string> = {}) =>
   exports.default.fetch(`https://mesh.test${path}`, { headers });
 
 describe("the dashboard's files", () => {
-  it("are static assets that the Worker alone serves: it runs first for every path, and asset paths are exact", () => {
-    // Without run_worker_first an asset would answer its path on every host before the data plane saw it;
-    // the tests below call the Worker directly, so only this reading of the config can tell.
+  it("are embedded in the Worker: wrangler.toml binds no static assets, so no assets router answers any path", () => {
+    // Static assets would put a router in front of every request, and without run_worker_first an asset would
+    // answer its path on every host before the data plane saw it; the tests below call the Worker directly,
+    // so only this reading of the config can tell.
     expect(inject("assetsConfig")).toEqual({
-      binding: "ASSETS",
-      run_worker_first: true,
-      html_handling: "none",
-      not_found_handling: "none",
+      binding: undefined,
+      run_worker_first: undefined,
+      html_handling: undefined,
+      not_found_handling: undefined,
     });
   });
 
@@ -58,8 +59,20 @@ describe("the dashboard's files", () => {
     await first.body?.cancel();
     const etag = first.headers.get("etag");
     expect(etag).toBeTruthy();
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
     const again = await get("/_mesh/ui/dashboard.js", { "if-none-match": etag! });
     expect(again.status).toBe(304);
+    expect(again.headers.get("etag")).toBe(etag);
+    expect(await again.text()).toBe("");
+    // A list, a weak tag and `*` match too (RFC 9110 §13.1.2); another file's tag does not.
+    for (const field of [`"0000", ${etag}`, `W/${etag}`, "*"]) {
+      const res = await get("/_mesh/ui/dashboard.js", { "if-none-match": field });
+      expect({ field, status: res.status }).toEqual({ field, status: 304 });
+    }
+    const css = await get("/_mesh/ui/dashboard.css", { "if-none-match": etag! });
+    expect(css.status).toBe(200);
+    expect(css.headers.get("etag")).not.toBe(etag);
+    expect(await css.text()).toContain("--healthy");
   });
 
   it("answers 404 ERR_NOT_FOUND for anything that is not one of its files", async () => {
