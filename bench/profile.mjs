@@ -10,9 +10,11 @@
 // runs a fixed rate (--rate req/s, --seconds, after 1 s of warm-up at that
 // rate) and prints the bytes allocated per request, two ways: from the
 // isolate's used heap (Runtime.getHeapUsage) and from V8's sampling heap
-// profiler, which also names the functions that allocate the most.
+// profiler, which also names the functions that allocate the most. With
+// --survivors that profile keeps only what no collection has freed by the
+// end (what outlives the young generation), not every allocation.
 //
-//   npm run bench:profile -- [--seconds 8] [--policy round_robin] [--out DIR] [--root CHECKOUT] [--passthrough] [--heap] [--rate 250]
+//   npm run bench:profile -- [--seconds 8] [--policy round_robin] [--out DIR] [--root CHECKOUT] [--passthrough] [--heap [--survivors]] [--rate 250]
 import { writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { SourceMap } from "node:module";
