@@ -111,7 +111,7 @@ try {
       `  used heap: ${kib(heap.bytesPerS * (1 + seconds))} KiB allocated per request (${(heap.bytesPerS / 2 ** 20).toFixed(2)} MiB/s between collections, ${heap.drops} drops); ranged ${(heap.minUsed / 2 ** 20).toFixed(1)}–${(heap.maxUsed / 2 ** 20).toFixed(1)} MiB`,
     );
     console.log(
-      `  sampling heap profiler: ${kib(sampled.total)} KiB allocated per request; by function (bytes per request):`,
+      `  sampling heap profiler: ${kib(sampled.total)} KiB ${values.survivors ? "still live (no collection freed it)" : "allocated"} per request; by function (bytes per request):`,
     );
     for (const r of sampled.rows.slice(0, top))
       console.log(`${String(Math.round(r.bytes / requests)).padStart(7)}  ${r.name}  ${r.where}`);

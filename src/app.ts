@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { etag } from "hono/etag";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { adminApi } from "./api/index";
@@ -41,8 +42,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   );
   app.route("/_mesh/api/v1", adminApi());
   app.get("/_mesh/metrics", adminAuth(), requireScope("read"), metricsHandler);
-  app.get(DASHBOARD_PATH, dashboardHandler);
-  app.get(`${DASHBOARD_PATH}/:file`, dashboardHandler);
+  // Each file carries its own strong ETag; hono's etag middleware answers a matching If-None-Match with 304.
+  app.get(DASHBOARD_PATH, etag(), dashboardHandler);
+  app.get(`${DASHBOARD_PATH}/:file`, etag(), dashboardHandler);
   const methods = routeMethods(app, "");
   app.all("/_mesh/*", (c) => {
     const allowed = methods.allowed(c.req.path);

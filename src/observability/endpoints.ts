@@ -35,32 +35,23 @@ export const DASHBOARD_PATH = "/_mesh/ui";
  * `GET /_mesh/ui` and `GET /_mesh/ui/<file>`: the dashboard page and its
  * files, embedded in the Worker's bundle (src/generated/dashboard-files.ts,
  * made by scripts/embed-dashboard.mjs), so no static-assets router stands in
- * front of the data plane. Each answer carries a strong ETag, and a matching
- * `If-None-Match` gets 304. It needs no auth (it holds no data); the page
+ * front of the data plane. Each answer carries the file's strong ETag (hono's
+ * `etag()` in front of it answers a matching `If-None-Match` with 304). It needs no auth (it holds no data); the page
  * asks for a read token and sends it with each data call.
- * @example app.get("/_mesh/ui", dashboardHandler); app.get("/_mesh/ui/:file", dashboardHandler)
+ * @example app.get("/_mesh/ui", etag(), dashboardHandler); app.get("/_mesh/ui/:file", etag(), dashboardHandler)
  */
 export function dashboardHandler(c: Context<AppEnv>): Response {
   const name = c.req.path === DASHBOARD_PATH ? "index.html" : c.req.path.slice(DASHBOARD_PATH.length + 1);
   const file = DASHBOARD_FILES.get(name);
   if (!file) throw new MeshError("ERR_NOT_FOUND", `no such dashboard file: ${c.req.path}`);
-  const headers = {
-    "content-type": file.type,
-    etag: file.etag,
-    "content-security-policy": DASHBOARD_CSP,
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "cache-control": "no-cache",
-  };
-  if (matchesEtag(c.req.header("if-none-match"), file.etag)) return new Response(null, { status: 304, headers });
-  return new Response(file.body, { headers });
-}
-
-/** Whether an `If-None-Match` field matches `etag` (RFC 9110 §13.1.2: `*`, or any listed tag, weakly compared). */
-function matchesEtag(field: string | undefined, etag: string): boolean {
-  if (!field) return false;
-  return field.split(",").some((tag) => {
-    const t = tag.trim();
-    return t === "*" || (t.startsWith("W/") ? t.slice(2) : t) === etag;
+  return new Response(file.body, {
+    headers: {
+      "content-type": file.type,
+      etag: file.etag,
+      "content-security-policy": DASHBOARD_CSP,
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
+      "cache-control": "no-cache",
+    },
   });
 }
