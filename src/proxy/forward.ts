@@ -86,7 +86,6 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     requestId,
     hops,
   });
-  headers.delete("x-mesh-retry");
   if (rt !== null) stripAffinityCookie(headers);
   const upgrade = isWebSocketUpgrade(request);
   // Hop-by-hop, so removed above; a WebSocket upgrade is the one exchange that needs it (SPEC §4, §6).
@@ -151,13 +150,16 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   }
   const res = last.response;
   const meshMs = Math.max(0, Date.now() - started - tries.upstreamMs);
-  const out = downstreamHeaders(res.headers, tries.originId!, tries.attempts, meshMs, tries.upstreamMs, requestId);
+  // A copy of the origin's answer whose headers change in place (one copy); a 101 hands over the socket instead.
+  const answer = res.status === 101 ? null : new Response(res.body, res);
+  const fields = answer?.headers ?? new Headers(res.headers);
+  const out = downstreamHeaders(fields, tries.originId!, tries.attempts, meshMs, tries.upstreamMs, requestId);
   if (steered !== null) {
     explain(out, steered, tries.originId);
     await pin(out, steered, tries.originId!, config, env, Date.now());
   }
   if (x.stale !== undefined) out.set(STALE_HEADER, x.stale);
-  if (res.status === 101) {
+  if (answer === null) {
     const socket = upgradeResponse(res, out);
     if (!socket)
       return fail(x, new MeshError("ERR_UPSTREAM", "the origin answered 101 without a WebSocket"), name, tries);
@@ -165,7 +167,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
     return socket;
   }
   recordRequest(env, ctx, outcomeOf(x, res, name, tries));
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+  return answer;
 }
 
 /** Each env's identity signer (or null: no signing key), made once: workerd passes every request the same env. */

@@ -31,13 +31,16 @@ const SPOOFABLE = [
  */
 const RESERVED_PREFIXES = ["x-mesh-", "x-envoy-"];
 
-/** Deletes every field whose name starts with one of {@link RESERVED_PREFIXES}. */
-function dropReserved(headers: Headers): void {
-  let reserved: string[] | null = null;
-  for (const name of headers.keys()) {
-    if (RESERVED_PREFIXES.some((prefix) => name.startsWith(prefix))) (reserved ??= []).push(name);
-  }
-  if (reserved) for (const name of reserved) headers.delete(name);
+/** What never reaches an origin: hop-by-hop fields, `Host` (the origin gets its own URL's) and the spoofable ones. */
+const UPSTREAM_DROPPED = new Set([...HOP_BY_HOP, "host", ...SPOOFABLE]);
+const HOP_BY_HOP_SET = new Set(HOP_BY_HOP);
+
+function droppedUpstream(name: string): boolean {
+  return UPSTREAM_DROPPED.has(name) || RESERVED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+function hopByHop(name: string): boolean {
+  return HOP_BY_HOP_SET.has(name);
 }
 
 /** Longest loop the mesh forwards: a request that would make a 6th hop is answered 508. */
@@ -71,19 +74,28 @@ export function hopsOf(headers: Headers): number {
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
- * Removes hop-by-hop fields, including those the `Connection` field names
+ * Deletes the fields `dropped` names, and those the `Connection` field names
  * (a client's entry that is no field name names nothing, and is skipped).
+ * One pass over the fields finds them, so only fields there are deleted: a
+ * runtime call each, where deleting every name that might be there cost one per name.
  */
-export function stripHopByHop(headers: Headers): Headers {
-  const named = headers.get("connection");
-  if (named) {
-    for (const entry of named.split(",")) {
-      const name = entry.trim();
-      if (FIELD_NAME.test(name)) headers.delete(name);
+function deleteFields(headers: Headers, dropped: (name: string) => boolean): Headers {
+  const gone: string[] = [];
+  headers.forEach((value, name) => {
+    if (dropped(name)) gone.push(name);
+    if (name !== "connection") return;
+    for (const entry of value.split(",")) {
+      const named = entry.trim();
+      if (FIELD_NAME.test(named)) gone.push(named);
     }
-  }
-  for (const name of HOP_BY_HOP) headers.delete(name);
+  });
+  for (const name of gone) headers.delete(name);
   return headers;
+}
+
+/** Removes hop-by-hop fields, including those the `Connection` field names. */
+export function stripHopByHop(headers: Headers): Headers {
+  return deleteFields(headers, hopByHop);
 }
 
 /** What the mesh saw of the client, to be asserted to the origin. */
@@ -103,12 +115,9 @@ export interface ForwardedFacts {
  * @example upstreamHeaders(request.headers, { clientIp, proto: "https", host, requestId, hops })
  */
 export function upstreamHeaders(incoming: Headers, facts: ForwardedFacts): Headers {
-  const headers = stripHopByHop(new Headers(incoming));
   // The origin gets its own URL's host, as Cloudflare's edge sends it whatever a Worker sets; local workerd
   // would send this field as given, so it goes here too. The client's host travels in x-forwarded-host.
-  headers.delete("host");
-  for (const name of SPOOFABLE) headers.delete(name);
-  dropReserved(headers);
+  const headers = deleteFields(new Headers(incoming), droppedUpstream);
   if (facts.clientIp) headers.set("x-forwarded-for", facts.clientIp);
   headers.set("x-forwarded-proto", facts.proto);
   headers.set("x-forwarded-host", facts.host);
@@ -117,16 +126,19 @@ export function upstreamHeaders(incoming: Headers, facts: ForwardedFacts): Heade
   return headers;
 }
 
-/** Headers for the response to the client: hop-by-hop removed, the mesh's own fields added. */
+/**
+ * Headers for the response to the client, changed in place (a mutable copy of the origin's): hop-by-hop
+ * removed, the mesh's own fields added.
+ */
 export function downstreamHeaders(
-  upstream: Headers,
+  headers: Headers,
   originId: string,
   attempts: number,
   meshMs: number,
   upstreamMs: number,
   requestId: string,
 ): Headers {
-  const headers = stripHopByHop(new Headers(upstream));
+  stripHopByHop(headers);
   headers.set("x-mesh-origin", originId);
   headers.set("x-mesh-attempts", String(attempts));
   headers.set("x-request-id", requestId);
