@@ -54,7 +54,9 @@ export async function tryOnce(
   init.signal = controller.signal;
   try {
     const answer = await (via === null ? fetch(url, init) : via.fetch(url, init));
-    const { edge, response } = await peekEdgeError(answer, { body: !upgrade });
+    // Only a 4xx or 5xx can be the edge's own answer (needsPeek): anything else is the origin's, as it is.
+    if (answer.status < 400) return { kind: "response", response: answer, ms: clock() - started };
+    const { edge, response } = await peekEdgeError(answer, upgrade ? STATUS_ONLY : WITH_BODY);
     if (edge !== null) {
       await response.body?.cancel().catch(() => {});
       return { kind: "connect-failure", error: describeEdgeError(edge), ms: clock() - started, edge: edge.code };
@@ -68,6 +70,9 @@ export async function tryOnce(
     clearTimeout(timer);
   }
 }
+
+const STATUS_ONLY = { body: false };
+const WITH_BODY = { body: true };
 
 /** A try's timer ran out before response headers came: abort it (a module function, so a try makes no closure). */
 function abortTry(controller: AbortController): void {

@@ -1,20 +1,20 @@
 import { IDENTITY_HEADER, type IdentitySigner, createIdentitySigner } from "../auth/identity";
 import { registry } from "../clients/registry";
 import type { MeshEnv } from "../config";
-import { MeshError, errorResponse } from "../errors";
-import type { RequestOutcome } from "../model/outcome";
-import { recordRequest } from "../observability/record";
+import { MeshError } from "../errors";
 import { admit } from "./admission";
+import { answer } from "./answer";
 import { tryInit } from "./attempt";
-import { requestCfOf, type RequestCf } from "./dev-cf";
+import { requestCfOf } from "./dev-cf";
 import { eligible, type EligibleSet } from "./eligible";
-import { MAX_HOPS, clientIpOf, downstreamHeaders, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
+import { type Exchange, fail } from "./exchange";
+import { MAX_HOPS, clientIpOf, hopsOf, hostOf, requestIdOf, upstreamHeaders } from "./headers";
 import { budget, hedges, passive, routing, routingTable } from "./isolate";
 import { forwardPath, hashKeyOf, mayRetry, planBody, reachesMeshPath } from "./request-plan";
 import type { RoutingState, ServiceRuntime } from "./routing-cache";
-import { explain, pin, steer, stripAffinityCookie, type Steered } from "./steer";
-import { runTries, type TriesOutcome, type TryDeps } from "./tries";
-import { isWebSocketUpgrade, upgradeResponse, upgradeRetryOn } from "./websocket";
+import { steer, stripAffinityCookie } from "./steer";
+import { runTries, type TryDeps, type TryPlan } from "./tries";
+import { isWebSocketUpgrade, upgradeRetryOn } from "./websocket";
 
 // Built once per isolate: a request's tries read and update the isolate's shared state through it.
 const isEjected = (key: string, now: number): boolean => passive.isEjected(key, now);
@@ -28,11 +28,30 @@ const deps: TryDeps = { load: routing.load, passive, budget, hedges, clock: Date
  * @example export default { fetch: (req, env, ctx) => proxyRequest(req, env, ctx) }
  */
 export async function proxyRequest(request: Request, env: MeshEnv, ctx: ExecutionContext): Promise<Response> {
-  const started = Date.now();
   const url = new URL(request.url);
-  const requestId = requestIdOf(request.headers);
+  const x: Exchange = {
+    env,
+    ctx,
+    request,
+    url,
+    started: Date.now(),
+    requestId: requestIdOf(request.headers),
+    cf: undefined,
+    steered: null,
+  };
+  // The plan is made in its own function, whose frame is gone by the time the tries wait on the origin:
+  // only this small one, and what the tries hold, is kept across that wait (and outlives young collections).
+  const plan = await prepare(x);
+  if (plan instanceof Response) return plan;
+  const tries = await runTries(plan, deps);
+  if (tries.ejected) reportEjections(env, ctx);
+  return answer(x, plan, tries);
+}
+
+/** Everything before the tries: routing, admission, steering and the upstream request; or the mesh's refusal. */
+async function prepare(x: Exchange): Promise<TryPlan | Response> {
+  const { env, ctx, request, url, started, requestId } = x;
   const cf = requestCfOf(request, env);
-  const x: Exchange = { env, ctx, request, url, started, requestId, cf: undefined, steered: null };
   if (cf instanceof MeshError) return fail(x, cf);
   x.cf = cf;
   const hops = hopsOf(request.headers);
@@ -53,7 +72,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   }
   // Routing from the colo's cached table (the registry out of reach): every answer says how old it is.
   if (state.staleSince !== null) x.stale = String(Math.max(0, Math.floor((Date.now() - state.staleSince) / 1000)));
-  const host = hostOf(request.headers, url);
+  const host = (x.host = hostOf(request.headers, url));
   const route = state.matcher.match(host, url.pathname);
   if (!route) return fail(x, new MeshError("ERR_NO_ROUTE", `no service routes ${host}${url.pathname}`));
 
@@ -69,7 +88,7 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   }
 
   const { config } = service;
-  const clientIp = clientIpOf(request.headers);
+  const clientIp = (x.clientIp = clientIpOf(request.headers));
   // Pools, steering and affinity (SPEC §7); a service that uses none of them skips all of it.
   const rt = service.steer ?? null;
   const steered =
@@ -111,63 +130,22 @@ export async function proxyRequest(request: Request, env: MeshEnv, ctx: Executio
   const hashKey = hashKeyOf(config, request, clientIp);
   const retryOn = upgrade ? upgradeRetryOn(config.retries.retry_on) : config.retries.retry_on;
   const front = `${url.protocol}//${url.host}`;
-  const tries = await runTries(
-    {
-      service,
-      set: steered?.set ?? chosen.set,
-      balancer: steered?.balancer ?? service.balancer,
-      first: steered?.first ?? null,
-      hashKey,
-      init,
-      path,
-      search: url.search,
-      front,
-      env,
-      retryOn,
-      upgrade,
-      maxTries,
-      deadline,
-    },
-    deps,
-  );
-  if (tries.ejected) reportEjections(env, ctx);
-
-  const last = tries.last;
-  if (last === null || last.kind === "timeout" || (last.kind !== "response" && Date.now() >= deadline)) {
-    const timeout =
-      Date.now() >= deadline
-        ? `no response within ${config.timeout_ms}ms`
-        : `no response within ${config.retries.per_try_timeout_ms}ms`;
-    return fail(x, new MeshError("ERR_UPSTREAM_TIMEOUT", `${timeout} after ${tries.attempts} attempt(s)`), name, tries);
-  }
-  if (last.kind === "connect-failure") {
-    return fail(
-      x,
-      new MeshError("ERR_UPSTREAM", `all ${tries.attempts} attempt(s) failed: ${last.error}`),
-      name,
-      tries,
-    );
-  }
-  const res = last.response;
-  const meshMs = Math.max(0, Date.now() - started - tries.upstreamMs);
-  // A copy of the origin's answer whose headers change in place (one copy); a 101 hands over the socket instead.
-  const answer = res.status === 101 ? null : new Response(res.body, res);
-  const fields = answer?.headers ?? new Headers(res.headers);
-  const out = downstreamHeaders(fields, tries.originId!, tries.attempts, meshMs, tries.upstreamMs, requestId);
-  if (steered !== null) {
-    explain(out, steered, tries.originId);
-    await pin(out, steered, tries.originId!, config, env, Date.now());
-  }
-  if (x.stale !== undefined) out.set(STALE_HEADER, x.stale);
-  if (answer === null) {
-    const socket = upgradeResponse(res, out);
-    if (!socket)
-      return fail(x, new MeshError("ERR_UPSTREAM", "the origin answered 101 without a WebSocket"), name, tries);
-    recordRequest(env, ctx, outcomeOf(x, res, name, tries));
-    return socket;
-  }
-  recordRequest(env, ctx, outcomeOf(x, res, name, tries));
-  return answer;
+  return {
+    service,
+    set: steered?.set ?? chosen.set,
+    balancer: steered?.balancer ?? service.balancer,
+    first: steered?.first ?? null,
+    hashKey,
+    init,
+    path,
+    search: url.search,
+    front,
+    env,
+    retryOn,
+    upgrade,
+    maxTries,
+    deadline,
+  };
 }
 
 /** Each env's identity signer (or null: no signing key), made once: workerd passes every request the same env. */
@@ -180,84 +158,6 @@ function signerOf(env: MeshEnv): IdentitySigner | null {
     signers.set(env, signer);
   }
   return signer;
-}
-
-/** What the error and log paths need of one request: references only, no copies of its fields. */
-interface Exchange {
-  env: MeshEnv;
-  ctx: ExecutionContext;
-  request: Request;
-  url: URL;
-  started: number;
-  requestId: string;
-  /** `request.cf`, or what `x-mesh-dev-cf` stands in for it with (local development). */
-  cf: RequestCf | undefined;
-  /** What steering decided, once it has. */
-  steered: Steered | null;
-  /** Who is calling, once known (SPEC §9): a service, or `external`. */
-  caller?: string;
-  /** `x-mesh-stale`'s value when the table is the colo's cached copy. */
-  stale?: string;
-}
-
-/** Says a response was routed by a cached table, and how old (seconds) that table is (SPEC §8). */
-const STALE_HEADER = "x-mesh-stale";
-
-/**
- * Answers a request with the mesh's own error (after `tries`, when origins
- * were tried), and records it like any other.
- */
-function fail(
-  x: Exchange,
-  err: MeshError,
-  service: string | null = null,
-  tries: TriesOutcome | null = null,
-  headers: Record<string, string> = {},
-): Response {
-  recordRequest(x.env, x.ctx, outcomeOf(x, err, service, tries));
-  const attempts = tries?.attempts ?? 0;
-  const extra: Record<string, string> = { ...headers };
-  if (attempts > 0) extra["x-mesh-attempts"] = String(attempts);
-  if (x.stale !== undefined) extra[STALE_HEADER] = x.stale;
-  const res = errorResponse(err, x.requestId, extra);
-  if (x.steered !== null) explain(res.headers, x.steered, null);
-  return res;
-}
-
-/**
- * What the log and metrics keep of a request: made only once it is answered
- * (with the origin's response or the mesh's error), from the request itself,
- * so that no copy of it waits on the origin.
- */
-function outcomeOf(
-  { request, url, started, requestId, cf, steered, caller }: Exchange,
-  answer: Response | MeshError,
-  service: string | null,
-  tries: TriesOutcome | null,
-): RequestOutcome {
-  const upstream = answer instanceof MeshError ? null : answer;
-  const length = upstream?.headers.get("content-length") ?? null;
-  return {
-    ts: started,
-    request_id: requestId,
-    method: request.method,
-    host: hostOf(request.headers, url),
-    path: url.pathname,
-    status: answer.status,
-    service,
-    origin_id: tries?.originId ?? null,
-    pool: steered?.pool ?? null,
-    attempts: tries?.attempts ?? 0,
-    duration_ms: Date.now() - started,
-    upstream_ms: upstream && tries ? tries.upstreamMs : null,
-    bytes_out: length === null ? null : Number(length),
-    client_ip: clientIpOf(request.headers),
-    colo: cf?.colo ?? null,
-    country: cf?.country ?? null,
-    error_code: answer instanceof MeshError ? answer.code : null,
-    caller: caller ?? null,
-    ejected: tries?.ejected ?? null,
-  };
 }
 
 /** The service to use: the matched one, or its fallback chain when it has no eligible origin. */

@@ -9,7 +9,14 @@ export interface Flight {
   readonly started: number;
   readonly controller: AbortController;
   /** Settles (never rejects) with the try's result; an aborted try comes to a `timeout`. */
-  readonly done: Promise<Landed>;
+  readonly result: Promise<TryResult>;
+  /** `result` with its flight: made by {@link landing} when a race first waits for it, so a request that does not hedge never pays for it. */
+  done?: Promise<Landed>;
+}
+
+/** What a race waits for of a flight: its result, with the flight. */
+export function landing(flight: Flight): Promise<Landed> {
+  return (flight.done ??= flight.result.then((result) => ({ flight, result })));
 }
 
 /** A try that came back. */
@@ -61,7 +68,7 @@ export async function race(
   let forgiven = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   for (;;) {
-    const waits: Promise<Landed | null>[] = pending.map((f) => f.done);
+    const waits: Promise<Landed | null>[] = pending.map(landing);
     if (hedges < max) {
       const wait = Math.max(0, nextAt - clock());
       waits.push(new Promise<null>((resolve) => (timer = setTimeout(resolve, wait, null))));

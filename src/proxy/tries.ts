@@ -93,7 +93,7 @@ export async function runTries(plan: TryPlan, deps: TryDeps): Promise<TriesOutco
     const flight = launch(plan, deps, out, pick);
     let landed: Landed;
     const delay = hedge === null ? null : hedgeDelay(hedge, name, deps, now);
-    if (delay === null) landed = await flight.done;
+    if (delay === null) landed = { flight, result: await flight.result };
     else {
       (tried ??= new Set()).add(pick.id);
       const hedgeTo = (): Flight | null => {
@@ -148,14 +148,7 @@ function launch(plan: TryPlan, deps: TryDeps, out: TriesOutcome, pick: Endpoint)
     "unbound" in target
       ? Promise.resolve({ kind: "connect-failure", error: target.unbound, ms: 0 })
       : tryOnce(target.url, plan.init, timeout, deps.clock, target.via, plan.upgrade, controller);
-  const flight: { id: string; started: number; controller: AbortController; done: Promise<Landed> } = {
-    id: pick.id,
-    started: now,
-    controller,
-    done: null as unknown as Promise<Landed>,
-  };
-  flight.done = result.then((r) => ({ flight, result: r }));
-  return flight;
+  return { id: pick.id, started: now, controller, result };
 }
 
 /** Records a try that came back: upstream time, load estimates, passive health and observed latency. */
@@ -184,10 +177,10 @@ function settle(plan: TryPlan, deps: TryDeps, out: TriesOutcome, { flight, resul
 function abandon(deps: TryDeps, loser: Flight): void {
   const now = deps.clock();
   deps.load.abandon(loser.id, now, now - loser.started);
-  void loser.done.then(cancelUnread);
+  void loser.result.then(cancelUnread);
 }
 
-function cancelUnread({ result }: Landed): void {
+function cancelUnread(result: TryResult): void {
   if (result.kind === "response") result.response.body?.cancel().catch(() => {});
 }
 

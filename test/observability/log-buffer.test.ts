@@ -94,8 +94,20 @@ describe("log buffer bounds", () => {
         0,
         0,
       );
-      store.append([], [["k1", 3]], 7, 0);
+      // Real keys are JSON themselves (src/observability/counters.ts): they must come back as the same text.
+      const series = JSON.stringify(["mesh_requests_total", { service: 'a"b', code: "2xx" }]);
+      store.append(
+        [],
+        [
+          ["k1", 3],
+          [series, 4],
+        ],
+        7,
+        0,
+      );
+      store.append([], [[series, 1]], 0, 0);
       expect(store.counters()).toEqual([
+        [series, 5],
         ["k1", 5],
         ["k2", 0.5],
       ]);
