@@ -4,9 +4,11 @@
 // an all-healthy baseline run, then the run with the slow origin; p99, p99.9
 // and the share of requests answered with success within the 1 s client
 // timeout. The mesh runs all three of its load-aware and naive policies, and
-// ewma with hedged requests (SPEC §11) at the observed p95.
+// ewma with hedged requests (SPEC §11) at the observed p95. The bare
+// passthrough Worker (round robin) runs too, over the same origins: its
+// all-healthy p99 is the runtime's own floor, which no Worker on it can beat.
 import { configureService } from "../lib/admin.mjs";
-import { haproxy, mesh, nginx } from "../lib/contestants.mjs";
+import { haproxy, mesh, nginx, passthrough } from "../lib/contestants.mjs";
 import { runOpenLoop } from "../lib/load.mjs";
 import { startNodeOrigins } from "../lib/origins.mjs";
 import { waitForHttp } from "../lib/procs.mjs";
@@ -46,8 +48,9 @@ async function slowOriginAt(run, SLOW_MS) {
     await waitForHttp(`${m.url}/`, { headers: { host: "rr.slow.bench" } });
     const n = await nginx(run, urls, "least_conn");
     const h = await haproxy(run, urls, "leastconn");
-    stoppers.push(n.stop, h.stop);
-    contestants.push(n, h);
+    const pt = await passthrough(run, urls);
+    stoppers.push(n.stop, h.stop, pt.stop);
+    contestants.push(n, h, pt);
 
     const rows = [];
     for (const c of contestants) {
