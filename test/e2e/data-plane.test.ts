@@ -200,6 +200,19 @@ describe("data plane", () => {
     expect(took).toBeLessThan(5000);
   });
 
+  it("streams a body that takes longer than the per-try timeout whole: the timer stops at the headers", async () => {
+    const a = await origin("drip-a");
+    await service("drip", [a], { timeout_ms: 2000, retries: { attempts: 0, per_try_timeout_ms: 300 } });
+    const t0 = Date.now();
+    // Headers at once, then ten chunks 150 ms apart: the body takes 1.5 s, five per-try timeouts.
+    const res = await get("/drip/drip?n=10000&ms=150");
+    expect(res.status).toBe(200);
+    const body = new Uint8Array(await res.arrayBuffer());
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
+    expect(body.length).toBe(10000);
+    expect(sha256(body)).toBe(bytesSha256(10000));
+  });
+
   it("answers a JSON error when every origin is down", async () => {
     const members = await Promise.all(["down-a", "down-b"].map(origin));
     await service("down", members);

@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { bytesSha256, streamBytes } from "./bytes";
+import { bytesSha256, deterministicBytes, streamBytes } from "./bytes";
 
 /** How the origin answers; change it at run time with `origin.set()`. */
 export interface OriginBehaviour {
@@ -82,7 +82,8 @@ const MAX_RECORDED = 10_000;
  * Starts an origin server on a free port of 127.0.0.1. Routes: `/healthz`
  * (health, body "ok"), `/echo` (what it received, as JSON), `/bytes?n=N`
  * (N deterministic bytes, SHA-256 in `x-bytes-sha256`; add `&chunked=1` for
- * no content-length), anything else → `{ "origin": name, "path": url }`.
+ * no content-length), `/drip?n=N&ms=M` (headers at once, then the same N
+ * bytes in ten chunks M ms apart), anything else → `{ "origin": name, "path": url }`.
  * @example
  * const a = await startOrigin({ name: "a" });
  * a.set({ status: 503 });
@@ -224,11 +225,33 @@ class OriginServer implements Origin {
         "x-bytes-sha256": bytesSha256(n),
       });
       streamBytes(res, n);
+    } else if (url.pathname === "/drip") {
+      const n = Math.max(10, Math.min(Number(url.searchParams.get("n") ?? 10) || 10, 1 << 20));
+      const every = Math.max(0, Math.min(Number(url.searchParams.get("ms") ?? 0) || 0, 10_000));
+      res.writeHead(status, {
+        ...headers,
+        "content-length": String(n),
+        "content-type": "application/octet-stream",
+        "x-bytes-sha256": bytesSha256(n),
+      });
+      res.flushHeaders();
+      this.drip(res, n, every, 0);
     } else {
       res
         .writeHead(status, { ...headers, "content-type": "application/json" })
         .end(JSON.stringify({ origin: this.name, path: req.url }));
     }
+  }
+
+  /** Writes the next tenth of `n` deterministic bytes after `every` ms, from byte `from`, until all are sent. */
+  private drip(res: ServerResponse, n: number, every: number, from: number): void {
+    const size = Math.ceil(n / 10);
+    this.later(every, () => {
+      const to = Math.min(n, from + size);
+      res.write(deterministicBytes(from, to - from));
+      if (to < n) this.drip(res, n, every, to);
+      else res.end();
+    });
   }
 
   /** Runs `fn` after `ms` (now if 0); pending runs are cancelled by `stop()`. */
