@@ -16,6 +16,12 @@ export interface LoadStatsOptions {
 
 interface Entry {
   inflight: number;
+  /**
+   * When the requests in flight were sent, oldest first, `inflight` of them. Each end takes the
+   * oldest off, whichever request it was, so `starts[0]` is never older than the oldest request
+   * really in flight: its age is a lower bound of the endpoint's latency now.
+   */
+  starts: number[];
   /** Peak-EWMA latency in ms at `at`; NaN until the first sample. */
   rtt: number;
   at: number;
@@ -50,13 +56,16 @@ export class LoadStats {
 
   /** Counts a request sent to `id`. */
   begin(id: string, now: number): void {
-    this.#touch(id, now).inflight++;
+    const e = this.#touch(id, now);
+    e.inflight++;
+    e.starts.push(now);
   }
 
   /** Counts a request to `id` as finished after `rttMs`, and folds its latency into the estimate. */
   end(id: string, now: number, rttMs: number, failed: boolean): void {
     const e = this.#touch(id, now);
     e.inflight = Math.max(0, e.inflight - 1);
+    e.starts.shift();
     const current = this.#estimate(e, now);
     // A failure may only raise the cost: otherwise an origin answering errors in 1 ms would
     // look like the fastest one and draw all the traffic.
@@ -82,6 +91,7 @@ export class LoadStats {
   abandon(id: string, now: number, elapsedMs: number): void {
     const e = this.#touch(id, now);
     e.inflight = Math.max(0, e.inflight - 1);
+    e.starts.shift();
     const current = this.#estimate(e, now);
     if (Number.isNaN(e.rtt) || elapsedMs > current) {
       e.rtt = Math.max(0, elapsedMs);
@@ -94,15 +104,22 @@ export class LoadStats {
     return this.#entries.get(id)?.inflight ?? 0;
   }
 
-  /** Expected cost of one more request to `id`: peak-EWMA latency × (in-flight + 1). */
+  /**
+   * Expected cost of one more request to `id`: latency × (in-flight + 1), where latency is the
+   * peak-EWMA estimate or, when longer, the age of the oldest request in flight.
+   */
   cost(id: string, now: number): number {
     const e = this.#entries.get(id);
     // As in Finagle, an endpoint never answered yet costs nothing while idle, so a new origin is
     // tried at once instead of starving behind peers faster than any default; each request it
     // has not answered yet counts the default RTT, so it is not swamped before it answers.
     if (e === undefined) return 0;
-    if (Number.isNaN(e.rtt)) return this.#defaultRtt * e.inflight;
-    return this.#estimate(e, now) * (e.inflight + 1);
+    // A request in flight for longer than the estimate shows the endpoint is slower than that now:
+    // its age counts as the latency, so an origin that turned slow stops drawing requests after a
+    // few of its peers' latencies instead of after its first slow answer.
+    const age = e.inflight > 0 ? now - e.starts[0]! : 0;
+    if (Number.isNaN(e.rtt)) return Math.max(this.#defaultRtt, age) * e.inflight;
+    return Math.max(this.#estimate(e, now), age) * (e.inflight + 1);
   }
 
   /** Drops every endpoint not in `keep`, e.g. after a routing-table refresh. */
@@ -132,7 +149,7 @@ export class LoadStats {
     if (e !== undefined) {
       this.#entries.delete(id);
     } else {
-      e = { inflight: 0, rtt: Number.NaN, at: now };
+      e = { inflight: 0, starts: [], rtt: Number.NaN, at: now };
       if (this.#entries.size >= this.#max) {
         const oldest = this.#entries.keys().next();
         if (!oldest.done) this.#entries.delete(oldest.value);

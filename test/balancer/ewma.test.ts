@@ -81,6 +81,15 @@ describe("peak-EWMA balancer", () => {
     expect(sim.run(10_000).c).toBeGreaterThan(0.25);
   });
 
+  it("stops sending to an origin that turned slow before its first slow answer is back", () => {
+    // Before the age of a request in flight counted, the second request went there too.
+    let slow = false;
+    const sim = new Simulation((id) => ok(id === "c" && slow ? 2_000 : 10));
+    sim.run(10_000);
+    slow = true;
+    expect(Math.round(sim.run(2_000).c * 400)).toBe(1);
+  });
+
   it("keeps probing a slow origin now and then instead of abandoning it", () => {
     const sim = new Simulation((id) => ok(id === "c" ? 100 : 10));
     sim.run(5_000);

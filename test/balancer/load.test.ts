@@ -15,11 +15,39 @@ describe("LoadStats", () => {
     expect(load.inflight("new")).toBe(0);
   });
 
-  it("counts the default RTT per request a new endpoint has not answered yet", () => {
+  it("counts the default RTT per request a new endpoint has not answered yet, or their age once longer", () => {
     const load = new LoadStats({ defaultRttMs: 30 });
     load.begin("new", T0);
     load.begin("new", T0);
-    expect(load.cost("new", T0 + 5_000)).toBe(60);
+    expect(load.cost("new", T0 + 10)).toBe(60);
+    expect(load.cost("new", T0 + 5_000)).toBe(10_000);
+  });
+
+  it("counts the age of the oldest request in flight as the latency once it is longer than the estimate", () => {
+    const load = new LoadStats();
+    sample(load, "a", T0, 6);
+    load.begin("a", T0);
+    expect(load.cost("a", T0 + 3)).toBeCloseTo(12);
+    expect(load.cost("a", T0 + 50)).toBeCloseTo(100);
+    load.end("a", T0 + 60, 60, false);
+    // The answer itself is the estimate now (a peak), and nothing is in flight to age.
+    expect(load.cost("a", T0 + 60)).toBeCloseTo(60);
+  });
+
+  it("takes the oldest send off at each answer or abandon, so the age it counts is never more than the real one", () => {
+    const load = new LoadStats();
+    sample(load, "a", T0 - 1_000, 2);
+    load.begin("a", T0); // still in flight at the end
+    load.begin("a", T0 + 10);
+    load.end("a", T0 + 15, 5, false); // the later request answered first
+    // Counted: 10 ms (from T0 + 10), though the request from T0 has waited 20: a lower bound.
+    expect(load.cost("a", T0 + 20)).toBeCloseTo(20);
+    load.begin("a", T0 + 20);
+    load.abandon("a", T0 + 20, 0);
+    expect(load.inflight("a")).toBe(1);
+    load.end("a", T0 + 30, 30, false);
+    expect(load.inflight("a")).toBe(0);
+    expect(load.cost("a", T0 + 1_000)).toBeLessThan(30);
   });
 
   it("takes the first answer of a new endpoint as its estimate", () => {
