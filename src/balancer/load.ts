@@ -22,6 +22,8 @@ interface Entry {
    * really in flight: its age is a lower bound of the endpoint's latency now.
    */
   starts: number[];
+  /** Tries abandoned one after another with no answer between them (hedge races lost). */
+  lost: number;
   /** Peak-EWMA latency in ms at `at`; NaN until the first sample. */
   rtt: number;
   at: number;
@@ -66,6 +68,7 @@ export class LoadStats {
     const e = this.#touch(id, now);
     e.inflight = Math.max(0, e.inflight - 1);
     e.starts.shift();
+    e.lost = 0;
     const current = this.#estimate(e, now);
     // A failure may only raise the cost: otherwise an origin answering errors in 1 ms would
     // look like the fastest one and draw all the traffic.
@@ -86,15 +89,20 @@ export class LoadStats {
 
   /**
    * Counts a request to `id` as given up after `elapsedMs` (a hedge race's loser): the time is only
-   * a lower bound of its latency, so it may raise the estimate but never lower it.
+   * a lower bound of its latency, so it may raise the estimate but never lower it. Losses in a row,
+   * with no answer between them, double the bound each time (up to what a failure counts): a
+   * healthy origin loses one race now and then, but one that is slow on every request loses them
+   * all, and its single wait of a hedge delay would keep it looking nearly as fast as its peers.
    */
   abandon(id: string, now: number, elapsedMs: number): void {
     const e = this.#touch(id, now);
     e.inflight = Math.max(0, e.inflight - 1);
     e.starts.shift();
+    e.lost++;
     const current = this.#estimate(e, now);
-    if (Number.isNaN(e.rtt) || elapsedMs > current) {
-      e.rtt = Math.max(0, elapsedMs);
+    const bound = Math.min(Math.max(0, elapsedMs) * 2 ** Math.min(e.lost - 1, 16), Math.max(this.#penalty, elapsedMs));
+    if (Number.isNaN(e.rtt) || bound > current) {
+      e.rtt = bound;
       e.at = now;
     }
   }
@@ -149,7 +157,7 @@ export class LoadStats {
     if (e !== undefined) {
       this.#entries.delete(id);
     } else {
-      e = { inflight: 0, starts: [], rtt: Number.NaN, at: now };
+      e = { inflight: 0, starts: [], lost: 0, rtt: Number.NaN, at: now };
       if (this.#entries.size >= this.#max) {
         const oldest = this.#entries.keys().next();
         if (!oldest.done) this.#entries.delete(oldest.value);

@@ -143,4 +143,22 @@ describe("LoadStats", () => {
     load.abandon("a", T0 + 65, 5);
     expect(load.cost("a", T0 + 65)).toBeGreaterThan(49);
   });
+
+  it("doubles a loser's bound for each race lost in a row, up to a failure's penalty, and starts over at an answer", () => {
+    const load = new LoadStats({ penaltyMs: 1_000 });
+    sample(load, "a", T0, 6);
+    const lose = (at: number, waited: number) => {
+      load.begin("a", at - waited);
+      load.abandon("a", at, waited);
+      return load.cost("a", at);
+    };
+    expect(lose(T0 + 100, 16)).toBeCloseTo(16);
+    expect(lose(T0 + 200, 16)).toBeCloseTo(32);
+    expect(lose(T0 + 300, 16)).toBeCloseTo(64);
+    for (let i = 4; i <= 12; i++) lose(T0 + i * 100, 16);
+    expect(load.cost("a", T0 + 1_200)).toBeCloseTo(1_000);
+    // An answer: the origin is answering again, so its next loss counts once more as its wait alone.
+    sample(load, "a", T0 + 60_000, 6);
+    expect(lose(T0 + 60_100, 16)).toBeCloseTo(16);
+  });
 });
