@@ -15,11 +15,11 @@ export interface LoadStatsOptions {
 }
 
 interface Entry {
-  inflight: number;
   /**
-   * When the requests in flight were sent, oldest first, `inflight` of them. Each end takes the
-   * oldest off, whichever request it was, so `starts[0]` is never older than the oldest request
-   * really in flight: its age is a lower bound of the endpoint's latency now.
+   * When the requests in flight were sent, oldest first: one per request (its length is the
+   * in-flight count). Each end takes the oldest off, whichever request it was, so `starts[0]` is
+   * never older than the oldest request really in flight: its age is a lower bound of the
+   * endpoint's latency now.
    */
   starts: number[];
   /** Tries abandoned one after another with no answer between them (hedge races lost). */
@@ -58,15 +58,12 @@ export class LoadStats {
 
   /** Counts a request sent to `id`. */
   begin(id: string, now: number): void {
-    const e = this.#touch(id, now);
-    e.inflight++;
-    e.starts.push(now);
+    this.#touch(id, now).starts.push(now);
   }
 
   /** Counts a request to `id` as finished after `rttMs`, and folds its latency into the estimate. */
   end(id: string, now: number, rttMs: number, failed: boolean): void {
     const e = this.#touch(id, now);
-    e.inflight = Math.max(0, e.inflight - 1);
     e.starts.shift();
     e.lost = 0;
     const current = this.#estimate(e, now);
@@ -96,11 +93,11 @@ export class LoadStats {
    */
   abandon(id: string, now: number, elapsedMs: number): void {
     const e = this.#touch(id, now);
-    e.inflight = Math.max(0, e.inflight - 1);
     e.starts.shift();
     e.lost++;
     const current = this.#estimate(e, now);
-    const bound = Math.min(Math.max(0, elapsedMs) * 2 ** Math.min(e.lost - 1, 16), Math.max(this.#penalty, elapsedMs));
+    const waited = Math.max(0, elapsedMs);
+    const bound = Math.min(waited * 2 ** Math.min(e.lost - 1, 16), Math.max(this.#penalty, waited));
     if (Number.isNaN(e.rtt) || bound > current) {
       e.rtt = bound;
       e.at = now;
@@ -109,7 +106,7 @@ export class LoadStats {
 
   /** Requests to `id` sent and not yet finished. */
   inflight(id: string): number {
-    return this.#entries.get(id)?.inflight ?? 0;
+    return this.#entries.get(id)?.starts.length ?? 0;
   }
 
   /**
@@ -125,9 +122,10 @@ export class LoadStats {
     // A request in flight for longer than the estimate shows the endpoint is slower than that now:
     // its age counts as the latency, so an origin that turned slow stops drawing requests after a
     // few of its peers' latencies instead of after its first slow answer.
-    const age = e.inflight > 0 ? now - e.starts[0]! : 0;
-    if (Number.isNaN(e.rtt)) return Math.max(this.#defaultRtt, age) * e.inflight;
-    return Math.max(this.#estimate(e, now), age) * (e.inflight + 1);
+    const inflight = e.starts.length;
+    const age = inflight > 0 ? now - e.starts[0]! : 0;
+    if (Number.isNaN(e.rtt)) return Math.max(this.#defaultRtt, age) * inflight;
+    return Math.max(this.#estimate(e, now), age) * (inflight + 1);
   }
 
   /** Drops every endpoint not in `keep`, e.g. after a routing-table refresh. */
@@ -157,7 +155,7 @@ export class LoadStats {
     if (e !== undefined) {
       this.#entries.delete(id);
     } else {
-      e = { inflight: 0, starts: [], lost: 0, rtt: Number.NaN, at: now };
+      e = { starts: [], lost: 0, rtt: Number.NaN, at: now };
       if (this.#entries.size >= this.#max) {
         const oldest = this.#entries.keys().next();
         if (!oldest.done) this.#entries.delete(oldest.value);
